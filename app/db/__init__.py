@@ -1,0 +1,1 @@
+"""The database: schema (SQLAlchemy Core), engine creation, migrations."""

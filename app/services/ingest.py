@@ -1,0 +1,108 @@
+"""Ingestion: raw report files in object storage -> one merged report -> database rows.
+
+Every ingestion path (the GitHub workflow_run pipeline, `coverhub upload`, the demo seed) ends
+here, so that a report is parsed, merged and recorded by exactly one piece of code.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.to_thread
+import sqlalchemy as sa
+
+from app.coverage.model import CoverageReport
+from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
+from app.jobs.runner import JobContext, PermanentError
+from app.services import records
+
+log = logging.getLogger("coverhub.ingest")
+
+INGEST_JOB = "ingest.files"
+
+
+@dataclass(frozen=True, slots=True)
+class IngestRequest:
+    owner: str
+    repo: str
+    sha: str
+    branch: str | None
+    flag: str
+    source: records.UploadSource
+    #: storage keys of the raw files, already stored
+    keys: tuple[str, ...]
+
+    def to_payload(self) -> dict[str, Any]:
+        return {
+            "owner": self.owner, "repo": self.repo, "sha": self.sha, "branch": self.branch,
+            "flag": self.flag, "keys": list(self.keys),
+            "source": {"kind": self.source.kind, "workflow_run_id": self.source.workflow_run_id,
+                       "run_attempt": self.source.run_attempt,
+                       "workflow_name": self.source.workflow_name},
+        }
+
+    @classmethod
+    def from_payload(cls, p: dict[str, Any]) -> IngestRequest:
+        return cls(
+            owner=p["owner"], repo=p["repo"], sha=p["sha"], branch=p.get("branch"),
+            flag=p.get("flag") or "default", keys=tuple(p["keys"]),
+            source=records.UploadSource(**p["source"]),
+        )
+
+    @property
+    def prefix(self) -> str:
+        return f"{self.owner}/{self.repo}/{self.sha}/{self.flag}/"
+
+    def job_key(self) -> str:
+        s = self.source
+        return (f"ingest:{self.owner}/{self.repo}@{self.sha}:{self.flag}:{s.kind}:"
+                f"{s.workflow_run_id}:{s.run_attempt}")
+
+
+def parse_reports(named: list[tuple[str, bytes]], limits: Limits = DEFAULT_LIMITS) -> CoverageReport:
+    """Parse each (name, bytes) by detected format and merge them into one report."""
+    from app.coverage.merge import merge
+    from app.coverage.parsers import parse_stream
+
+    reports = [parse_stream(io.BytesIO(data), name, limits) for name, data in named]
+    if not reports:
+        raise PermanentError("no coverage file to ingest")
+    return reports[0] if len(reports) == 1 else merge(reports)
+
+
+async def ingest_job(ctx: JobContext) -> None:
+    """Job handler: read the raw files, parse, record the upload with the job's completion."""
+    from app.coverage.errors import CoverageError
+    from app.ports.storage import ObjectNotFound
+
+    req = IngestRequest.from_payload(ctx.payload)
+    services = ctx.services
+
+    def load() -> list[tuple[str, bytes]]:
+        out = []
+        for key in req.keys:
+            reader = services.store.open(key)
+            out.append((key.rsplit("/", 1)[-1], reader.read()))
+        return out
+
+    try:
+        named = await anyio.to_thread.run_sync(load)
+        report = await anyio.to_thread.run_sync(parse_reports, named)
+    except (CoverageError, ObjectNotFound) as exc:
+        raise PermanentError(str(exc)) from exc
+
+    def write(conn: sa.Connection) -> int:
+        repo_id = records.ensure_repository(conn, req.owner, req.repo)
+        commit_id = records.ensure_commit(conn, repo_id, req.sha, branch=req.branch)
+        return records.record_upload(
+            conn, repository_id=repo_id, commit_id=commit_id, sha=req.sha, branch=req.branch,
+            flag=req.flag, source=req.source, report=report, storage_key=req.prefix,
+        )
+
+    upload_id = await ctx.commit(write)
+    log.info("report ingested", extra={"upload_id": upload_id, "repo": f"{req.owner}/{req.repo}",
+                                       "sha": req.sha, "flag": req.flag,
+                                       "display": report.native_display()})

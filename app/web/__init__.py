@@ -1,0 +1,1 @@
+"""The web edge: thin routes over app.services."""
