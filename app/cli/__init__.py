@@ -59,5 +59,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m app.cli`
-    sys.exit(main())

@@ -115,13 +115,14 @@ class ArqQueue:
 
     async def _get_pool(self) -> object:
         if self._pool is None:
+            import redis.exceptions
             from arq import create_pool
 
             try:
                 self._pool = await create_pool(
                     redis_settings(self.redis_url), default_queue_name=self.queue_name
                 )
-            except (OSError, ConnectionError) as exc:
+            except (OSError, redis.exceptions.RedisError) as exc:
                 raise UpstreamUnavailable(f"redis queue: {exc}") from exc
         return self._pool
 
