@@ -11,7 +11,7 @@ from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
 
-_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime"}
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -22,7 +22,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
-        rid = request_id.get()
+        rid = getattr(record, "request_id", None) or request_id.get()
         if rid:
             doc["request_id"] = rid
         for key, value in record.__dict__.items():
@@ -35,8 +35,12 @@ class JsonFormatter(logging.Formatter):
 
 class TextFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        rid = request_id.get()
-        extra = {k: v for k, v in record.__dict__.items() if k not in _STANDARD and k[0] != "_"}
+        rid = getattr(record, "request_id", None) or request_id.get()
+        extra = {
+            k: v
+            for k, v in record.__dict__.items()
+            if k not in _STANDARD and k[0] != "_" and k != "request_id"
+        }
         tail = " ".join(f"{k}={v}" for k, v in extra.items())
         prefix = f"[{rid}] " if rid else ""
         line = f"{record.levelname.lower():7} {record.name}: {prefix}{record.getMessage()}"

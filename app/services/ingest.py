@@ -16,12 +16,15 @@ import sqlalchemy as sa
 
 from app.coverage.model import CoverageReport
 from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
+from app.coverage.serialize import to_json
 from app.jobs.runner import JobContext, PermanentError
 from app.services import records
 
 log = logging.getLogger("coverhub.ingest")
 
 INGEST_JOB = "ingest.files"
+#: where, under an upload's prefix, the normalised report (app.coverage.serialize) is stored
+NORMALISED_NAME = "coverhub/report.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +58,10 @@ class IngestRequest:
     @property
     def prefix(self) -> str:
         return f"{self.owner}/{self.repo}/{self.sha}/{self.flag}/"
+
+    @property
+    def normalised_key(self) -> str:
+        return self.prefix + NORMALISED_NAME
 
     def job_key(self) -> str:
         s = self.source
@@ -93,6 +100,10 @@ async def ingest_job(ctx: JobContext) -> None:
         report = await anyio.to_thread.run_sync(parse_reports, named)
     except (CoverageError, ObjectNotFound) as exc:
         raise PermanentError(str(exc)) from exc
+    # the normalised report, so pages and comparisons never parse the raw files again
+    await anyio.to_thread.run_sync(
+        services.store.put, req.normalised_key, to_json(report), "application/json"
+    )
 
     def write(conn: sa.Connection) -> int:
         repo_id = records.ensure_repository(conn, req.owner, req.repo)

@@ -76,6 +76,7 @@ class RequestContext:
                 log.info(
                     "request",
                     extra={"method": method, "path": scope["path"], "route": route,
-                           "status": status, "ms": round(elapsed * 1000, 2)},
+                           "status": status, "ms": round(elapsed * 1000, 2),
+                           "request_id": rid},
                 )
             request_id.reset(token)
