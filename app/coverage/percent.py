@@ -93,7 +93,8 @@ class DisplayRule:
             pc = 100.0 if total == 0 else (100.0 * covered) / total
             return _coveragepy_display(pc, self.precision)
         if tool == "lcov":
-            return "-" if total == 0 else _genhtml_rate(covered, total, self.precision)
+            # `lcov --summary` says "no data found" for an empty kind (genhtml shows "-")
+            return "no data found" if total == 0 else _genhtml_rate(covered, total, self.precision)
         if tool == "istanbul":
             if total == 0:
                 return "100%"
@@ -115,6 +116,7 @@ GO = DisplayRule("go", 1)
 LCOV = DisplayRule("lcov", 1)
 ISTANBUL = DisplayRule("istanbul", 2)
 JACOCO = DisplayRule("jacoco", 0)
+CLOVER = DisplayRule("clover", 1)
 UNIFIED = DisplayRule("unified", 2)
 
 
