@@ -146,7 +146,7 @@ def _database_url(value: str) -> str:
     scheme = urlsplit(value).scheme
     if scheme in ("postgres", "postgresql", "postgresql+psycopg"):
         rest = value.split("://", 1)[1] if "://" in value else ""
-        if not rest or rest.startswith("/") and len(rest) == 1:
+        if not rest or (rest.startswith("/") and len(rest) == 1):
             raise ValueError("a postgresql:// URL needs a host or a database")
         return "postgresql+psycopg://" + rest
     if scheme == "sqlite":

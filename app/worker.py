@@ -37,9 +37,7 @@ async def run_worker(
             "coverhub worker needs COVERHUB_REDIS_URL; on embedded defaults `coverhub serve` runs"
             " the jobs itself"
         )
-    services: Services = await anyio.to_thread.run_sync(
-        lambda: build_services(settings, handlers)
-    )
+    services: Services = await anyio.to_thread.run_sync(lambda: build_services(settings, handlers))
     queue = services.queue
     assert isinstance(queue, ArqQueue)
     if metrics_port is not None:

@@ -27,8 +27,7 @@ def bench(style: str, seconds: float) -> tuple[float, int]:
     return count / (time.perf_counter() - start), count
 
 
-def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 1.0
+def main(seconds: float = 1.0) -> None:
     badges.render("warm", "up", "red")  # load the width tables outside the timing
     for style in badges.STYLES:
         badges.render("warm", "up", "red", style)
@@ -46,4 +45,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 1.0)

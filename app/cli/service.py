@@ -20,8 +20,12 @@ def register(subparsers: Any) -> None:
     serve.set_defaults(func=cmd_serve)
 
     worker = subparsers.add_parser("worker", help="run jobs from the Redis queue")
-    worker.add_argument("--metrics-port", type=int, default=None,
-                        help="serve this worker's Prometheus metrics on 127.0.0.1:PORT")
+    worker.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve this worker's Prometheus metrics on 127.0.0.1:PORT",
+    )
     worker.set_defaults(func=cmd_worker)
 
     migrate = subparsers.add_parser("migrate", help="bring the database schema up to date")
@@ -132,8 +136,10 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_selftest(args: argparse.Namespace) -> int:
     settings = _settings()
     if not settings.redis_url:
-        print("coverhub selftest: needs COVERHUB_REDIS_URL (a shared queue with a worker)",
-              file=sys.stderr)
+        print(
+            "coverhub selftest: needs COVERHUB_REDIS_URL (a shared queue with a worker)",
+            file=sys.stderr,
+        )
         return 2
     return asyncio.run(_selftest(settings, args))
 

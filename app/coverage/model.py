@@ -1,6 +1,7 @@
 """The normalised coverage model that every parser produces and every consumer reads.
 
-One :class:`CoverageReport` holds :class:`FileCoverage` per repository-relative path. Each file keeps
+One :class:`CoverageReport` holds :class:`FileCoverage` per repository-relative path.
+Each file keeps
 
 * line hits (``lines``): measured line -> execution count, stored compactly (two arrays) because a
   big report has millions of lines and memory must stay flat in the input size;

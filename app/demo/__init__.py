@@ -31,8 +31,13 @@ async def seed(services: Services, timeout: float = 60.0) -> list[int]:
         sha = demo_sha(step)
         body = (data / f"{step}.out").read_bytes()
         req = IngestRequest(
-            owner=OWNER, repo=REPO, sha=sha, branch=BRANCH, flag="default",
-            source=UploadSource(kind="demo"), keys=(f"{OWNER}/{REPO}/{sha}/default/raw/{step}.out",),
+            owner=OWNER,
+            repo=REPO,
+            sha=sha,
+            branch=BRANCH,
+            flag="default",
+            source=UploadSource(kind="demo"),
+            keys=(f"{OWNER}/{REPO}/{sha}/default/raw/{step}.out",),
         )
         await asyncio.to_thread(services.store.put, req.keys[0], body, "text/plain")
         job_id = await services.runner.submit(INGEST_JOB, req.to_payload(), req.job_key())

@@ -130,8 +130,13 @@ class JobRunner:
         self.metrics.job_seconds.labels(claim.kind, outcome).observe(elapsed)
         log.info(
             "job finished",
-            extra={"job_id": claim.job_id, "kind": claim.kind, "attempt": claim.attempt,
-                   "outcome": outcome, "seconds": round(elapsed, 4)},
+            extra={
+                "job_id": claim.job_id,
+                "kind": claim.kind,
+                "attempt": claim.attempt,
+                "outcome": outcome,
+                "seconds": round(elapsed, 4),
+            },
         )
         return outcome
 
@@ -143,12 +148,22 @@ class JobRunner:
         permanent = isinstance(exc, PermanentError)
         if not permanent:
             log.warning(
-                "job %s (%s) attempt %s failed: %s\n%s", claim.job_id, claim.kind, claim.attempt,
-                error, "".join(traceback.format_exception(exc)[-3:]),
+                "job %s (%s) attempt %s failed: %s\n%s",
+                claim.job_id,
+                claim.kind,
+                claim.attempt,
+                error,
+                "".join(traceback.format_exception(exc)[-3:]),
             )
         if permanent:
-            claim = Claim(claim.job_id, claim.kind, claim.payload, claim.max_attempts,
-                          claim.max_attempts, claim.token)
+            claim = Claim(
+                claim.job_id,
+                claim.kind,
+                claim.payload,
+                claim.max_attempts,
+                claim.max_attempts,
+                claim.token,
+            )
         delay = backoff(claim.attempt)
         outcome = await anyio.to_thread.run_sync(self.store.fail, claim, error, delay)
         if outcome == "retry":

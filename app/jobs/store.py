@@ -47,7 +47,14 @@ class JobRow:
 
 def _row(r: Any) -> JobRow:
     return JobRow(
-        r.id, r.kind, r.key, r.status, r.attempts, r.max_attempts, r.last_error, r.payload,
+        r.id,
+        r.kind,
+        r.key,
+        r.status,
+        r.attempts,
+        r.max_attempts,
+        r.last_error,
+        r.payload,
         as_utc(r.finished_at),
     )
 
@@ -79,8 +86,13 @@ class JobStore:
                     with conn.begin_nested():
                         result = conn.execute(
                             jobs.insert().values(
-                                kind=kind, key=key, payload=payload, status="queued",
-                                attempts=0, max_attempts=max_attempts, run_after=now,
+                                kind=kind,
+                                key=key,
+                                payload=payload,
+                                status="queued",
+                                attempts=0,
+                                max_attempts=max_attempts,
+                                run_after=now,
                                 created_at=now,
                             )
                         )
@@ -95,8 +107,15 @@ class JobStore:
                 conn.execute(
                     jobs.update()
                     .where(jobs.c.id == row.id, jobs.c.status == "dead")
-                    .values(status="queued", attempts=0, run_after=now, payload=payload,
-                            finished_at=None, enqueued_at=None, max_attempts=max_attempts)
+                    .values(
+                        status="queued",
+                        attempts=0,
+                        run_after=now,
+                        payload=payload,
+                        finished_at=None,
+                        enqueued_at=None,
+                        max_attempts=max_attempts,
+                    )
                 )
                 return int(row.id), True
             return int(row.id), False
@@ -169,13 +188,17 @@ class JobStore:
         """Record a failed attempt: queue a retry after ``retry_in`` seconds, or end it dead."""
         now = utcnow()
         final = claim.attempt >= claim.max_attempts
-        values: dict[str, Any] = {"last_error": error[:MAX_ERROR_LENGTH], "lease_token": None,
-                                  "lease_until": None}
+        values: dict[str, Any] = {
+            "last_error": error[:MAX_ERROR_LENGTH],
+            "lease_token": None,
+            "lease_until": None,
+        }
         if final:
             values.update(status="dead", finished_at=now)
         else:
-            values.update(status="queued", run_after=now + timedelta(seconds=retry_in),
-                          enqueued_at=now)
+            values.update(
+                status="queued", run_after=now + timedelta(seconds=retry_in), enqueued_at=now
+            )
         with self.engine.begin() as conn:
             conn.execute(jobs.update().where(self._owned(claim)).values(**values))
         return "dead" if final else "retry"

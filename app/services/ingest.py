@@ -40,18 +40,29 @@ class IngestRequest:
 
     def to_payload(self) -> dict[str, Any]:
         return {
-            "owner": self.owner, "repo": self.repo, "sha": self.sha, "branch": self.branch,
-            "flag": self.flag, "keys": list(self.keys),
-            "source": {"kind": self.source.kind, "workflow_run_id": self.source.workflow_run_id,
-                       "run_attempt": self.source.run_attempt,
-                       "workflow_name": self.source.workflow_name},
+            "owner": self.owner,
+            "repo": self.repo,
+            "sha": self.sha,
+            "branch": self.branch,
+            "flag": self.flag,
+            "keys": list(self.keys),
+            "source": {
+                "kind": self.source.kind,
+                "workflow_run_id": self.source.workflow_run_id,
+                "run_attempt": self.source.run_attempt,
+                "workflow_name": self.source.workflow_name,
+            },
         }
 
     @classmethod
     def from_payload(cls, p: dict[str, Any]) -> IngestRequest:
         return cls(
-            owner=p["owner"], repo=p["repo"], sha=p["sha"], branch=p.get("branch"),
-            flag=p.get("flag") or "default", keys=tuple(p["keys"]),
+            owner=p["owner"],
+            repo=p["repo"],
+            sha=p["sha"],
+            branch=p.get("branch"),
+            flag=p.get("flag") or "default",
+            keys=tuple(p["keys"]),
             source=records.UploadSource(**p["source"]),
         )
 
@@ -65,11 +76,15 @@ class IngestRequest:
 
     def job_key(self) -> str:
         s = self.source
-        return (f"ingest:{self.owner}/{self.repo}@{self.sha}:{self.flag}:{s.kind}:"
-                f"{s.workflow_run_id}:{s.run_attempt}")
+        return (
+            f"ingest:{self.owner}/{self.repo}@{self.sha}:{self.flag}:{s.kind}:"
+            f"{s.workflow_run_id}:{s.run_attempt}"
+        )
 
 
-def parse_reports(named: list[tuple[str, bytes]], limits: Limits = DEFAULT_LIMITS) -> CoverageReport:
+def parse_reports(
+    named: list[tuple[str, bytes]], limits: Limits = DEFAULT_LIMITS
+) -> CoverageReport:
     """Parse each (name, bytes) by detected format and merge them into one report."""
     from app.coverage.merge import merge
     from app.coverage.parsers import parse_stream
@@ -109,11 +124,25 @@ async def ingest_job(ctx: JobContext) -> None:
         repo_id = records.ensure_repository(conn, req.owner, req.repo)
         commit_id = records.ensure_commit(conn, repo_id, req.sha, branch=req.branch)
         return records.record_upload(
-            conn, repository_id=repo_id, commit_id=commit_id, sha=req.sha, branch=req.branch,
-            flag=req.flag, source=req.source, report=report, storage_key=req.prefix,
+            conn,
+            repository_id=repo_id,
+            commit_id=commit_id,
+            sha=req.sha,
+            branch=req.branch,
+            flag=req.flag,
+            source=req.source,
+            report=report,
+            storage_key=req.prefix,
         )
 
     upload_id = await ctx.commit(write)
-    log.info("report ingested", extra={"upload_id": upload_id, "repo": f"{req.owner}/{req.repo}",
-                                       "sha": req.sha, "flag": req.flag,
-                                       "display": report.native_display()})
+    log.info(
+        "report ingested",
+        extra={
+            "upload_id": upload_id,
+            "repo": f"{req.owner}/{req.repo}",
+            "sha": req.sha,
+            "flag": req.flag,
+            "display": report.native_display(),
+        },
+    )

@@ -28,33 +28,50 @@ class UploadSource:
 
 
 def ensure_repository(
-    conn: sa.Connection, owner: str, name: str, *, private: bool = False,
-    default_branch: str = "main", github_id: int | None = None,
+    conn: sa.Connection,
+    owner: str,
+    name: str,
+    *,
+    private: bool = False,
+    default_branch: str = "main",
+    github_id: int | None = None,
 ) -> int:
     row = conn.execute(
-        sa.select(repositories.c.id).where(repositories.c.owner == owner,
-                                           repositories.c.name == name)
+        sa.select(repositories.c.id).where(
+            repositories.c.owner == owner, repositories.c.name == name
+        )
     ).first()
     if row is not None:
         return int(row.id)
     now = utcnow()
     result = conn.execute(
         repositories.insert().values(
-            owner=owner, name=name, private=private, default_branch=default_branch,
-            github_id=github_id, created_at=now, updated_at=now,
+            owner=owner,
+            name=name,
+            private=private,
+            default_branch=default_branch,
+            github_id=github_id,
+            created_at=now,
+            updated_at=now,
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def ensure_commit(
-    conn: sa.Connection, repository_id: int, sha: str, *, branch: str | None = None,
-    author: str | None = None, committed_at: datetime | None = None,
+    conn: sa.Connection,
+    repository_id: int,
+    sha: str,
+    *,
+    branch: str | None = None,
+    author: str | None = None,
+    committed_at: datetime | None = None,
     parents: Sequence[str] = (),
 ) -> int:
     row = conn.execute(
         sa.select(commits.c.id, commits.c.branch).where(
-            commits.c.repository_id == repository_id, commits.c.sha == sha)
+            commits.c.repository_id == repository_id, commits.c.sha == sha
+        )
     ).first()
     if row is not None:
         if branch and not row.branch:
@@ -62,23 +79,38 @@ def ensure_commit(
         return int(row.id)
     result = conn.execute(
         commits.insert().values(
-            repository_id=repository_id, sha=sha, branch=branch, author=author,
-            committed_at=committed_at, parents=list(parents), created_at=utcnow(),
+            repository_id=repository_id,
+            sha=sha,
+            branch=branch,
+            author=author,
+            committed_at=committed_at,
+            parents=list(parents),
+            created_at=utcnow(),
         )
     )
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def record_upload(
-    conn: sa.Connection, *, repository_id: int, commit_id: int, sha: str, branch: str | None,
-    flag: str, source: UploadSource, report: CoverageReport, storage_key: str,
+    conn: sa.Connection,
+    *,
+    repository_id: int,
+    commit_id: int,
+    sha: str,
+    branch: str | None,
+    flag: str,
+    source: UploadSource,
+    report: CoverageReport,
+    storage_key: str,
 ) -> int:
     """Insert or replace the upload of (repo, sha, flag, source) and its per-file totals."""
     native = report.native_totals()
     lines = report.line_totals()
     branches = report.branch_totals()
     ident = sa.and_(
-        uploads.c.repository_id == repository_id, uploads.c.sha == sha, uploads.c.flag == flag,
+        uploads.c.repository_id == repository_id,
+        uploads.c.sha == sha,
+        uploads.c.flag == flag,
         uploads.c.source == source.kind,
         _eq(uploads.c.workflow_run_id, source.workflow_run_id),
         _eq(uploads.c.run_attempt, source.run_attempt),
@@ -89,14 +121,26 @@ def record_upload(
         conn.execute(uploads.delete().where(uploads.c.id == old.id))
     result = conn.execute(
         uploads.insert().values(
-            repository_id=repository_id, commit_id=commit_id, sha=sha, branch=branch, flag=flag,
-            source=source.kind, workflow_run_id=source.workflow_run_id,
-            run_attempt=source.run_attempt, workflow_name=source.workflow_name,
-            format=report.format, storage_key=storage_key, native_unit=report.unit,
-            native_covered=native.covered, native_total=native.total,
-            native_display=report.native_display(), lines_covered=lines.covered,
-            lines_partial=lines.partial, lines_total=lines.total,
-            branches_covered=branches.covered, branches_total=branches.total,
+            repository_id=repository_id,
+            commit_id=commit_id,
+            sha=sha,
+            branch=branch,
+            flag=flag,
+            source=source.kind,
+            workflow_run_id=source.workflow_run_id,
+            run_attempt=source.run_attempt,
+            workflow_name=source.workflow_name,
+            format=report.format,
+            storage_key=storage_key,
+            native_unit=report.unit,
+            native_covered=native.covered,
+            native_total=native.total,
+            native_display=report.native_display(),
+            lines_covered=lines.covered,
+            lines_partial=lines.partial,
+            lines_total=lines.total,
+            branches_covered=branches.covered,
+            branches_total=branches.total,
             created_at=utcnow(),
         )
     )
@@ -105,12 +149,20 @@ def record_upload(
     for path, f in report.files.items():
         lt = f.line_totals()
         bt = f.branch_totals()
-        rows.append({
-            "upload_id": upload_id, "path": path, "package": f.package,
-            "native_covered": f.native.covered, "native_total": f.native.total,
-            "lines_covered": lt.covered, "lines_partial": lt.partial, "lines_total": lt.total,
-            "branches_covered": bt.covered, "branches_total": bt.total,
-        })
+        rows.append(
+            {
+                "upload_id": upload_id,
+                "path": path,
+                "package": f.package,
+                "native_covered": f.native.covered,
+                "native_total": f.native.total,
+                "lines_covered": lt.covered,
+                "lines_partial": lt.partial,
+                "lines_total": lt.total,
+                "branches_covered": bt.covered,
+                "branches_total": bt.total,
+            }
+        )
     for start in range(0, len(rows), 1000):
         conn.execute(upload_files.insert(), rows[start : start + 1000])
     return upload_id
@@ -122,13 +174,24 @@ def _eq(column: Any, value: Any) -> sa.ColumnElement[bool]:
 
 # ------------------------------------------------------------------------------------ reads
 
+
 def _upload_dict(r: Any) -> dict[str, Any]:
     return {
-        "id": r.id, "sha": r.sha, "branch": r.branch, "flag": r.flag, "source": r.source,
-        "workflow_run_id": r.workflow_run_id, "run_attempt": r.run_attempt,
-        "format": r.format, "storage_key": r.storage_key,
-        "native": {"unit": r.native_unit, "covered": r.native_covered, "total": r.native_total,
-                   "display": r.native_display},
+        "id": r.id,
+        "sha": r.sha,
+        "branch": r.branch,
+        "flag": r.flag,
+        "source": r.source,
+        "workflow_run_id": r.workflow_run_id,
+        "run_attempt": r.run_attempt,
+        "format": r.format,
+        "storage_key": r.storage_key,
+        "native": {
+            "unit": r.native_unit,
+            "covered": r.native_covered,
+            "total": r.native_total,
+            "display": r.native_display,
+        },
         "lines": {"covered": r.lines_covered, "partial": r.lines_partial, "total": r.lines_total},
         "branches": {"covered": r.branches_covered, "total": r.branches_total},
         "created_at": as_utc(r.created_at).isoformat(),  # type: ignore[union-attr]
@@ -137,12 +200,18 @@ def _upload_dict(r: Any) -> dict[str, Any]:
 
 def list_repositories(conn: sa.Connection) -> list[dict[str, Any]]:
     rows = conn.execute(
-        sa.select(repositories).where(repositories.c.private.is_(False))
+        sa.select(repositories)
+        .where(repositories.c.private.is_(False))
         .order_by(repositories.c.owner, repositories.c.name)
     )
     return [
-        {"owner": r.owner, "name": r.name, "default_branch": r.default_branch,
-         "group": r.group_name, "active": r.active}
+        {
+            "owner": r.owner,
+            "name": r.name,
+            "default_branch": r.default_branch,
+            "group": r.group_name,
+            "active": r.active,
+        }
         for r in rows
     ]
 
@@ -154,11 +223,16 @@ def find_repository(conn: sa.Connection, owner: str, name: str) -> Any | None:
 
 
 def latest_upload(
-    conn: sa.Connection, repository_id: int, *, sha: str | None = None,
-    branch: str | None = None, flag: str = "default",
+    conn: sa.Connection,
+    repository_id: int,
+    *,
+    sha: str | None = None,
+    branch: str | None = None,
+    flag: str = "default",
 ) -> dict[str, Any] | None:
     query = sa.select(uploads).where(
-        uploads.c.repository_id == repository_id, uploads.c.flag == flag,
+        uploads.c.repository_id == repository_id,
+        uploads.c.flag == flag,
         uploads.c.superseded.is_(False),
     )
     if sha is not None:
@@ -171,27 +245,42 @@ def latest_upload(
 
 def upload_files_of(conn: sa.Connection, upload_id: int) -> list[dict[str, Any]]:
     rows = conn.execute(
-        sa.select(upload_files).where(upload_files.c.upload_id == upload_id)
+        sa.select(upload_files)
+        .where(upload_files.c.upload_id == upload_id)
         .order_by(upload_files.c.path)
     )
     return [
-        {"path": r.path, "package": r.package,
-         "native": {"covered": r.native_covered, "total": r.native_total},
-         "lines": {"covered": r.lines_covered, "partial": r.lines_partial,
-                   "total": r.lines_total},
-         "branches": {"covered": r.branches_covered, "total": r.branches_total}}
+        {
+            "path": r.path,
+            "package": r.package,
+            "native": {"covered": r.native_covered, "total": r.native_total},
+            "lines": {
+                "covered": r.lines_covered,
+                "partial": r.lines_partial,
+                "total": r.lines_total,
+            },
+            "branches": {"covered": r.branches_covered, "total": r.branches_total},
+        }
         for r in rows
     ]
 
 
 def branch_history(
-    conn: sa.Connection, repository_id: int, branch: str, *, flag: str = "default",
+    conn: sa.Connection,
+    repository_id: int,
+    branch: str,
+    *,
+    flag: str = "default",
     limit: int = 100,
 ) -> list[dict[str, Any]]:
     rows = conn.execute(
         sa.select(uploads)
-        .where(uploads.c.repository_id == repository_id, uploads.c.branch == branch,
-               uploads.c.flag == flag, uploads.c.superseded.is_(False))
+        .where(
+            uploads.c.repository_id == repository_id,
+            uploads.c.branch == branch,
+            uploads.c.flag == flag,
+            uploads.c.superseded.is_(False),
+        )
         .order_by(uploads.c.created_at.desc(), uploads.c.id.desc())
         .limit(limit)
     )

@@ -27,7 +27,8 @@ async def probe_job(ctx: JobContext) -> None:
 
     def count(conn: sa.Connection) -> None:
         updated = conn.execute(
-            probes.update().where(probes.c.name == name)
+            probes.update()
+            .where(probes.c.name == name)
             .values(count=probes.c.count + 1, updated_at=utcnow())
         )
         if updated.rowcount == 0:

@@ -72,7 +72,10 @@ async def branch_history(request: Request) -> Response:
 
     def query(conn: Any) -> dict[str, Any]:
         repo = _repo_or_404(conn, owner, name)
-        return {"branch": branch, "flag": flag,
-                "history": records.branch_history(conn, repo.id, branch, flag=flag)}
+        return {
+            "branch": branch,
+            "flag": flag,
+            "history": records.branch_history(conn, repo.id, branch, flag=flag),
+        }
 
     return JSONResponse(await _db(request, query))

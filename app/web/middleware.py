@@ -72,11 +72,16 @@ class RequestContext:
             self.metrics.requests.labels(route, method, str(status)).inc()
             self.metrics.request_seconds.labels(route, method).observe(elapsed)
             rate = self.log_sample(route)
-            if rate >= 1.0 or (rate > 0 and random.random() < rate):  # noqa: S311
+            if rate >= 1.0 or (rate > 0 and random.random() < rate):
                 log.info(
                     "request",
-                    extra={"method": method, "path": scope["path"], "route": route,
-                           "status": status, "ms": round(elapsed * 1000, 2),
-                           "request_id": rid},
+                    extra={
+                        "method": method,
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "ms": round(elapsed * 1000, 2),
+                        "request_id": rid,
+                    },
                 )
             request_id.reset(token)

@@ -23,8 +23,10 @@ async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
     if request.param == "memory":
         c: Cache = MemoryCache()
     else:
-        c = RedisCache(request.getfixturevalue("redis_url"),
-                       namespace=request.getfixturevalue("redis_namespace"))
+        c = RedisCache(
+            request.getfixturevalue("redis_url"),
+            namespace=request.getfixturevalue("redis_namespace"),
+        )
     try:
         yield c
     finally:
@@ -52,8 +54,13 @@ async def test_ttl_expires(cache: Cache) -> None:
 
 
 async def test_delete_by_prefix_only_touches_the_prefix(cache: Cache) -> None:
-    for key in ("badge:o/r:main:flat", "badge:o/r:main:plastic", "badge:o/rr:main:flat",
-                "badge:o/r*:x", "other"):
+    for key in (
+        "badge:o/r:main:flat",
+        "badge:o/r:main:plastic",
+        "badge:o/rr:main:flat",
+        "badge:o/r*:x",
+        "other",
+    ):
         await cache.set(key, b"1", ttl=30)
     assert await cache.delete_prefix("badge:o/r:") == 2
     assert await cache.get("badge:o/rr:main:flat") == b"1"

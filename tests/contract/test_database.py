@@ -39,8 +39,9 @@ def test_migrate_from_empty_then_again(engine: sa.Engine) -> None:
 def test_migrations_produce_exactly_the_schema(engine: sa.Engine) -> None:
     migrate(engine)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True}), metadata
+        )
     assert diff == []
 
 
@@ -51,14 +52,40 @@ def test_tables_and_columns_the_issue_asks_for(engine: sa.Engine) -> None:
     assert {"owner", "name", "private", "default_branch", "group_name"} <= cols["repositories"]
     assert {"sha", "branch", "author", "committed_at", "parents"} <= cols["commits"]
     assert {"number", "head_sha", "head_repo", "base_ref", "base_sha", "state"} <= cols[
-        "pull_requests"]
-    assert {"repository_id", "commit_id", "flag", "source", "workflow_run_id", "run_attempt",
-            "format", "storage_key", "native_covered", "native_total"} <= cols["uploads"]
-    assert {"path", "package", "lines_covered", "lines_partial", "lines_total",
-            "branches_covered", "branches_total", "native_covered", "native_total"} <= cols[
-        "upload_files"]
-    assert {"delivery_id", "event", "action", "received_at", "status", "attempts",
-            "last_error"} <= cols["webhook_deliveries"]
+        "pull_requests"
+    ]
+    assert {
+        "repository_id",
+        "commit_id",
+        "flag",
+        "source",
+        "workflow_run_id",
+        "run_attempt",
+        "format",
+        "storage_key",
+        "native_covered",
+        "native_total",
+    } <= cols["uploads"]
+    assert {
+        "path",
+        "package",
+        "lines_covered",
+        "lines_partial",
+        "lines_total",
+        "branches_covered",
+        "branches_total",
+        "native_covered",
+        "native_total",
+    } <= cols["upload_files"]
+    assert {
+        "delivery_id",
+        "event",
+        "action",
+        "received_at",
+        "status",
+        "attempts",
+        "last_error",
+    } <= cols["webhook_deliveries"]
     indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("uploads")}
     assert ("repository_id", "branch", "flag", "created_at") in indexes  # branch over time
     assert ("repository_id", "sha", "flag", "created_at") in indexes  # latest of commit X
@@ -77,9 +104,12 @@ def test_hot_queries_use_the_indexes_on_postgresql(pg_url: str) -> None:
                 "branch": "repository_id = 1 AND branch = 'main' AND flag = 'default'",
                 "commit": "repository_id = 1 AND sha = 'abc' AND flag = 'default'",
             }.items():
-                rows = conn.execute(sa.text(
-                    f"EXPLAIN SELECT * FROM uploads WHERE {where} ORDER BY created_at DESC LIMIT 1"
-                ))
+                rows = conn.execute(
+                    sa.text(
+                        f"EXPLAIN SELECT * FROM uploads WHERE {where}"
+                        " ORDER BY created_at DESC LIMIT 1"
+                    )
+                )
                 plans[name] = "\n".join(r[0] for r in rows)
         assert "ix_uploads_repository_id_branch_flag_created_at" in plans["branch"]
         assert "ix_uploads_repository_id_sha_flag_created_at" in plans["commit"]

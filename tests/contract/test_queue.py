@@ -84,7 +84,9 @@ async def queue_and_consumer(
         await aq.close()
 
 
-async def test_enqueued_ids_reach_the_consumer(queue_and_consumer: tuple[JobQueue, Consume]) -> None:
+async def test_enqueued_ids_reach_the_consumer(
+    queue_and_consumer: tuple[JobQueue, Consume],
+) -> None:
     q, consume = queue_and_consumer
     for job_id in (1, 2, 3):
         await q.enqueue(job_id)

@@ -77,7 +77,8 @@ def test_readyz_names_the_database_that_is_down(settings_factory) -> None:  # ty
     with TestClient(app) as c:
         app.state.services.engine.dispose()
         app.state.services.engine = sa.create_engine(
-            f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none")
+            f"postgresql+psycopg://nobody@127.0.0.1:{free_port()}/none"
+        )
         r = c.get("/readyz")
     assert r.status_code == 503
     assert r.json()["failing"] == ["database"]
@@ -91,10 +92,16 @@ def test_demo_numbers_are_what_go_printed(client: TestClient) -> None:
     assert latest["native"]["unit"] == "statements"
     assert latest["native"]["display"] == go_says("step3")
     assert latest["format"] == "gocover"
-    assert [f["path"] for f in latest["files"]] == ["encoding/csv/reader.go", "encoding/csv/writer.go"]
+    assert [f["path"] for f in latest["files"]] == [
+        "encoding/csv/reader.go",
+        "encoding/csv/writer.go",
+    ]
     history = client.get(f"/api/v1/repos/{demo.OWNER}/{demo.REPO}/branches/main/history").json()
     assert [h["native"]["display"] for h in history["history"]] == [
-        go_says("step3"), go_says("step2"), go_says("step1")]
+        go_says("step3"),
+        go_says("step2"),
+        go_says("step1"),
+    ]
     one = client.get(f"/api/v1/repos/{demo.OWNER}/{demo.REPO}/commits/{demo.demo_sha('step1')}")
     assert one.json()["native"]["display"] == go_says("step1")
 
@@ -124,9 +131,14 @@ def test_metrics_count_requests_by_route(client: TestClient) -> None:
     client.get(f"/api/v1/repos/{demo.OWNER}/{demo.REPO}/commits/abc")
     text = client.get("/metrics").text
     assert 'coverhub_http_requests_total{method="GET",route="/healthz",status="200"} 1.0' in text
-    assert ('coverhub_http_requests_total{method="GET",route="/api/v1/repos/{owner}/{repo}/'
-            'commits/{sha}",status="404"} 1.0') in text
-    assert 'coverhub_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"}' in text
+    assert (
+        'coverhub_http_requests_total{method="GET",route="/api/v1/repos/{owner}/{repo}/'
+        'commits/{sha}",status="404"} 1.0'
+    ) in text
+    assert (
+        'coverhub_http_request_duration_seconds_bucket{le="0.005",method="GET",route="/healthz"}'
+        in text
+    )
     assert 'coverhub_jobs_total{kind="ingest.files",outcome="done"} 3.0' in text
     assert "coverhub_job_duration_seconds_count" in text
 
@@ -140,7 +152,9 @@ def test_request_id_is_echoed_or_made(client: TestClient, caplog: pytest.LogCapt
     assert bad != "<script>"
 
 
-def test_logs_are_json_with_the_request_id(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+def test_logs_are_json_with_the_request_id(
+    client: TestClient, capsys: pytest.CaptureFixture[str]
+) -> None:
     from app.logging import JsonFormatter
 
     records: list[logging.LogRecord] = []
@@ -169,6 +183,8 @@ def test_normalised_report_stored_beside_the_raw_file(client: TestClient) -> Non
 
     store = client.app.state.services.store  # type: ignore[attr-defined]
     sha = demo.demo_sha("step1")
-    report = from_json(store.open(f"{demo.OWNER}/{demo.REPO}/{sha}/default/coverhub/report.json").read())
+    report = from_json(
+        store.open(f"{demo.OWNER}/{demo.REPO}/{sha}/default/coverhub/report.json").read()
+    )
     assert report.native_display() == go_says("step1")
     assert report.mode == "count"

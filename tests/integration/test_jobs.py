@@ -59,8 +59,14 @@ class Flaky:
 @pytest.fixture
 async def runner(engine: sa.Engine) -> AsyncIterator[JobRunner]:
     queue = InProcessQueue()
-    r = JobRunner(JobStore(engine), queue, {PROBE_JOB: probe_job}, metrics=Metrics(),
-                  job_timeout=5, max_attempts=3)
+    r = JobRunner(
+        JobStore(engine),
+        queue,
+        {PROBE_JOB: probe_job},
+        metrics=Metrics(),
+        job_timeout=5,
+        max_attempts=3,
+    )
     queue.start(r.execute, concurrency=2)
     try:
         yield r
@@ -96,7 +102,9 @@ async def test_same_key_is_one_job(runner: JobRunner, engine: sa.Engine) -> None
     assert count(engine, "dup") == 1
 
 
-async def test_duplicate_notifications_run_the_job_once(runner: JobRunner, engine: sa.Engine) -> None:
+async def test_duplicate_notifications_run_the_job_once(
+    runner: JobRunner, engine: sa.Engine
+) -> None:
     job_id = await runner.submit(PROBE_JOB, {"name": "n", "seconds": 0.2}, key="k-n")
     for _ in range(4):
         await runner.queue.enqueue(job_id)
@@ -105,7 +113,9 @@ async def test_duplicate_notifications_run_the_job_once(runner: JobRunner, engin
     assert count(engine, "n") == 1
 
 
-async def test_failing_job_retries_then_succeeds(runner: JobRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_failing_job_retries_then_succeeds(
+    runner: JobRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("app.jobs.runner.backoff", lambda attempt: 0.05)
     flaky = Flaky(failures=2)
     runner.handlers["flaky"] = flaky
@@ -129,7 +139,11 @@ async def test_job_that_keeps_failing_stops_with_its_last_error(
     assert flaky.attempts == [1, 2, 3]  # max_attempts, no more
     row = runner.store.get(job_id)
     assert row is not None
-    assert (row.status, row.attempts, row.last_error) == ("dead", 3, "RuntimeError: transient failure 3")
+    assert (row.status, row.attempts, row.last_error) == (
+        "dead",
+        3,
+        "RuntimeError: transient failure 3",
+    )
 
 
 async def test_permanent_error_is_not_retried(runner: JobRunner) -> None:
@@ -142,7 +156,9 @@ async def test_permanent_error_is_not_retried(runner: JobRunner) -> None:
     assert row is not None and row.last_error == "PermanentError: the report is not valid XML"
 
 
-async def test_reopen_runs_a_dead_job_again_but_never_a_done_one(runner: JobRunner, engine: sa.Engine) -> None:
+async def test_reopen_runs_a_dead_job_again_but_never_a_done_one(
+    runner: JobRunner, engine: sa.Engine
+) -> None:
     flaky = Flaky(failures=1, permanent=True)
     runner.handlers["flaky"] = flaky
     job_id = await runner.submit("flaky", {}, key="k-reopen")
@@ -159,7 +175,7 @@ async def test_reopen_runs_a_dead_job_again_but_never_a_done_one(runner: JobRunn
 
 
 async def test_lost_lease_rolls_back_the_effect(engine: sa.Engine) -> None:
-    """A worker that outlived its lease cannot commit: the new owner's run is the one that counts."""
+    """A worker that outlived its lease cannot commit: the new owner's run is what counts."""
     store = JobStore(engine)
     job_id, _ = store.submit(PROBE_JOB, {"name": "lease"}, "k-lease", 3)
     first = store.claim(job_id, lease_seconds=0.05)
@@ -170,7 +186,12 @@ async def test_lost_lease_rolls_back_the_effect(engine: sa.Engine) -> None:
     assert store.claim(job_id, lease_seconds=30) is None  # held by a live lease now
 
     def effect(conn: sa.Connection) -> None:
-        conn.execute(sa.text("INSERT INTO probes (name, count, updated_at) VALUES ('lease', 1, CURRENT_TIMESTAMP)"))
+        conn.execute(
+            sa.text(
+                "INSERT INTO probes (name, count, updated_at)"
+                " VALUES ('lease', 1, CURRENT_TIMESTAMP)"
+            )
+        )
 
     from app.jobs.store import LeaseLost
 
@@ -184,8 +205,9 @@ async def test_lost_lease_rolls_back_the_effect(engine: sa.Engine) -> None:
 async def test_sweeper_enqueues_jobs_the_queue_lost(engine: sa.Engine) -> None:
     store = JobStore(engine)
     queue = InProcessQueue()
-    r = JobRunner(store, queue, {PROBE_JOB: probe_job}, metrics=Metrics(), job_timeout=0.2,
-                  max_attempts=3)
+    r = JobRunner(
+        store, queue, {PROBE_JOB: probe_job}, metrics=Metrics(), job_timeout=0.2, max_attempts=3
+    )
     # recorded but never enqueued (the process died between the insert and the enqueue)
     job_id, _ = store.submit(PROBE_JOB, {"name": "lost"}, "k-lost", 3)
     queue.start(r.execute, concurrency=1)
@@ -213,8 +235,14 @@ async def test_worker_lost_on_last_attempt_ends_dead(engine: sa.Engine) -> None:
 
 async def test_shutdown_lets_running_jobs_finish(engine: sa.Engine) -> None:
     queue = InProcessQueue()
-    r = JobRunner(JobStore(engine), queue, {PROBE_JOB: probe_job}, metrics=Metrics(),
-                  job_timeout=5, max_attempts=3)
+    r = JobRunner(
+        JobStore(engine),
+        queue,
+        {PROBE_JOB: probe_job},
+        metrics=Metrics(),
+        job_timeout=5,
+        max_attempts=3,
+    )
     queue.start(r.execute, concurrency=1)
     job_id = await r.submit(PROBE_JOB, {"name": "grace", "seconds": 0.5}, key="k-grace")
     await wait_status(r, job_id, "running")
@@ -229,8 +257,12 @@ async def test_metrics_count_outcomes(runner: JobRunner) -> None:
     await wait_status(runner, job_id, "done")
     await asyncio.sleep(0.05)
     value = runner.metrics.registry.get_sample_value(
-        "coverhub_jobs_total", {"kind": PROBE_JOB, "outcome": "done"})
+        "coverhub_jobs_total", {"kind": PROBE_JOB, "outcome": "done"}
+    )
     assert value == 1.0
-    assert runner.metrics.registry.get_sample_value(
-        "coverhub_job_duration_seconds_count", {"kind": PROBE_JOB, "outcome": "done"}) == 1.0
-
+    assert (
+        runner.metrics.registry.get_sample_value(
+            "coverhub_job_duration_seconds_count", {"kind": PROBE_JOB, "outcome": "done"}
+        )
+        == 1.0
+    )

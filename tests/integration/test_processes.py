@@ -26,25 +26,29 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def prod_env(pg_url: str, own_redis: RedisServer, s3_endpoint: str, tmp_path: Path) -> Iterator[dict[str, str]]:
+def prod_env(
+    pg_url: str, own_redis: RedisServer, s3_endpoint: str, tmp_path: Path
+) -> Iterator[dict[str, str]]:
     """Environment for production mode, on a fresh schema of the session's database."""
     eng = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
     with eng.begin() as conn:
         conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     eng.dispose()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERHUB_")}
-    env.update({
-        "COVERHUB_DATABASE_URL": pg_url,
-        "COVERHUB_REDIS_URL": own_redis.url,
-        "COVERHUB_STORAGE_URL": f"s3://reports-{uuid.uuid4().hex[:8]}/coverhub",
-        "COVERHUB_S3_ENDPOINT_URL": s3_endpoint,
-        "COVERHUB_DATA_DIR": str(tmp_path / "data"),
-        "COVERHUB_JOB_TIMEOUT": "3",
-        "COVERHUB_SWEEP_INTERVAL": "0.5",
-        "COVERHUB_SHUTDOWN_GRACE": "10",
-        "COVERHUB_LOG_FORMAT": "text",
-        "PYTHONPATH": str(ROOT),
-    })
+    env.update(
+        {
+            "COVERHUB_DATABASE_URL": pg_url,
+            "COVERHUB_REDIS_URL": own_redis.url,
+            "COVERHUB_STORAGE_URL": f"s3://reports-{uuid.uuid4().hex[:8]}/coverhub",
+            "COVERHUB_S3_ENDPOINT_URL": s3_endpoint,
+            "COVERHUB_DATA_DIR": str(tmp_path / "data"),
+            "COVERHUB_JOB_TIMEOUT": "3",
+            "COVERHUB_SWEEP_INTERVAL": "0.5",
+            "COVERHUB_SHUTDOWN_GRACE": "10",
+            "COVERHUB_LOG_FORMAT": "text",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     subprocess.run([*COVERHUB, "migrate"], env=env, check=True, capture_output=True, timeout=60)
     yield env
 
@@ -53,8 +57,9 @@ class Proc:
     def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
         self.log = log
         self.handle = log.open("wb")
-        self.p = subprocess.Popen([*COVERHUB, *args], env=env, stdout=self.handle,
-                                  stderr=subprocess.STDOUT, cwd=ROOT)
+        self.p = subprocess.Popen(
+            [*COVERHUB, *args], env=env, stdout=self.handle, stderr=subprocess.STDOUT, cwd=ROOT
+        )
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
@@ -83,7 +88,9 @@ def start(procs: list[Proc], tmp_path: Path, env: dict[str, str], *args: str) ->
 
 
 def job_row(env: dict[str, str], name: str) -> sa.Row | None:  # type: ignore[type-arg]
-    eng = create_engine(env["COVERHUB_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    eng = create_engine(
+        env["COVERHUB_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    )
     try:
         with eng.connect() as conn:
             return conn.execute(sa.select(jobs).where(jobs.c.key == f"probe:{name}")).first()
@@ -92,7 +99,9 @@ def job_row(env: dict[str, str], name: str) -> sa.Row | None:  # type: ignore[ty
 
 
 def effect_count(env: dict[str, str], name: str) -> int:
-    eng = create_engine(env["COVERHUB_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1))
+    eng = create_engine(
+        env["COVERHUB_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    )
     try:
         with eng.connect() as conn:
             return probe_count(conn, name)
@@ -109,21 +118,43 @@ def wait_until(predicate, seconds: float, what: str) -> None:  # type: ignore[no
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def selftest(env: dict[str, str], name: str, seconds: float = 0, timeout: float = 40) -> subprocess.Popen[str]:
+def selftest(
+    env: dict[str, str], name: str, seconds: float = 0, timeout: float = 40
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [*COVERHUB, "selftest", "--name", name, "--seconds", str(seconds), "--timeout", str(timeout)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        [
+            *COVERHUB,
+            "selftest",
+            "--name",
+            name,
+            "--seconds",
+            str(seconds),
+            "--timeout",
+            str(timeout),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=ROOT,
     )
 
 
-def test_serve_and_worker_push_a_job_through(prod_env: dict[str, str], procs: list[Proc], tmp_path: Path) -> None:
+def test_serve_and_worker_push_a_job_through(
+    prod_env: dict[str, str], procs: list[Proc], tmp_path: Path
+) -> None:
     port = free_port()
     web = start(procs, tmp_path, prod_env, "serve", "--port", str(port))
     start(procs, tmp_path, prod_env, "worker")
     wait_port("127.0.0.1", port, 30)
     ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
     assert ready.status_code == 200, ready.text
-    assert ready.json()["checks"] == {"database": "ok", "cache": "ok", "storage": "ok", "queue": "ok"}
+    assert ready.json()["checks"] == {
+        "database": "ok",
+        "cache": "ok",
+        "storage": "ok",
+        "queue": "ok",
+    }
     probe = selftest(prod_env, "through")
     out, err = probe.communicate(timeout=60)
     assert probe.returncode == 0, out + err + web.output()
@@ -131,11 +162,16 @@ def test_serve_and_worker_push_a_job_through(prod_env: dict[str, str], procs: li
     assert effect_count(prod_env, "through") == 1
 
 
-def test_killed_worker_mid_job_the_work_completes_once(prod_env: dict[str, str], procs: list[Proc], tmp_path: Path) -> None:
+def test_killed_worker_mid_job_the_work_completes_once(
+    prod_env: dict[str, str], procs: list[Proc], tmp_path: Path
+) -> None:
     worker = start(procs, tmp_path, prod_env, "worker")
     probe = selftest(prod_env, "killed", seconds=2, timeout=60)
-    wait_until(lambda: (r := job_row(prod_env, "killed")) is not None and r.status == "running",
-               30, "the job to start")
+    wait_until(
+        lambda: (r := job_row(prod_env, "killed")) is not None and r.status == "running",
+        30,
+        "the job to start",
+    )
     worker.stop(signal.SIGKILL)
     assert effect_count(prod_env, "killed") == 0
     start(procs, tmp_path, prod_env, "worker")  # a new worker; the sweeper finds the lost lease
@@ -146,7 +182,9 @@ def test_killed_worker_mid_job_the_work_completes_once(prod_env: dict[str, str],
     assert effect_count(prod_env, "killed") == 1
 
 
-def test_redis_restart_with_a_job_queued(prod_env: dict[str, str], own_redis: RedisServer, procs: list[Proc], tmp_path: Path) -> None:
+def test_redis_restart_with_a_job_queued(
+    prod_env: dict[str, str], own_redis: RedisServer, procs: list[Proc], tmp_path: Path
+) -> None:
     probe = selftest(prod_env, "restart", timeout=60)  # recorded and queued; no worker yet
     wait_until(lambda: job_row(prod_env, "restart") is not None, 30, "the job to be recorded")
     time.sleep(0.5)
@@ -157,7 +195,9 @@ def test_redis_restart_with_a_job_queued(prod_env: dict[str, str], own_redis: Re
     assert effect_count(prod_env, "restart") == 1
 
 
-def test_redis_restart_under_a_running_worker(prod_env: dict[str, str], own_redis: RedisServer, procs: list[Proc], tmp_path: Path) -> None:
+def test_redis_restart_under_a_running_worker(
+    prod_env: dict[str, str], own_redis: RedisServer, procs: list[Proc], tmp_path: Path
+) -> None:
     worker = start(procs, tmp_path, prod_env, "worker")
     first = selftest(prod_env, "before")
     first.communicate(timeout=60)
@@ -169,11 +209,16 @@ def test_redis_restart_under_a_running_worker(prod_env: dict[str, str], own_redi
     assert effect_count(prod_env, "after") == 1
 
 
-def test_sigterm_lets_the_running_job_finish(prod_env: dict[str, str], procs: list[Proc], tmp_path: Path) -> None:
+def test_sigterm_lets_the_running_job_finish(
+    prod_env: dict[str, str], procs: list[Proc], tmp_path: Path
+) -> None:
     worker = start(procs, tmp_path, prod_env, "worker")
     probe = selftest(prod_env, "graceful", seconds=1.5)
-    wait_until(lambda: (r := job_row(prod_env, "graceful")) is not None and r.status == "running",
-               30, "the job to start")
+    wait_until(
+        lambda: (r := job_row(prod_env, "graceful")) is not None and r.status == "running",
+        30,
+        "the job to start",
+    )
     assert worker.stop(signal.SIGTERM, timeout=30) == 0
     row = job_row(prod_env, "graceful")
     assert row is not None and row.status == "done" and row.attempts == 1

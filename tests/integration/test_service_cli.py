@@ -19,8 +19,13 @@ COVERHUB = [sys.executable, "-m", "app.cli"]
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COVERHUB_")}
-    env.update({"PYTHONPATH": str(ROOT), "COVERHUB_DATA_DIR": str(tmp_path / "data"),
-                "COVERHUB_LOG_FORMAT": "text"})
+    env.update(
+        {
+            "PYTHONPATH": str(ROOT),
+            "COVERHUB_DATA_DIR": str(tmp_path / "data"),
+            "COVERHUB_LOG_FORMAT": "text",
+        }
+    )
     env.update(extra)
     return env
 
@@ -28,8 +33,13 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 def test_serve_on_embedded_defaults_seeds_the_demo_and_prints_urls(tmp_path: Path) -> None:
     port = free_port()
     log = (tmp_path / "serve.log").open("wb")
-    proc = subprocess.Popen([*COVERHUB, "serve", "--port", str(port)], env=clean_env(tmp_path),
-                            stdout=log, stderr=subprocess.STDOUT, cwd=tmp_path)
+    proc = subprocess.Popen(
+        [*COVERHUB, "serve", "--port", str(port)],
+        env=clean_env(tmp_path),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
     try:
         wait_port("127.0.0.1", port, 30)
         deadline = time.monotonic() + 30
@@ -56,8 +66,9 @@ def test_serve_on_embedded_defaults_seeds_the_demo_and_prints_urls(tmp_path: Pat
 
 def test_invalid_settings_stop_start_up_with_one_line_each(tmp_path: Path) -> None:
     env = clean_env(tmp_path, COVERHUB_REDIS_URL="http://nope", COVERHUB_JOB_TIMEOUT="-1")
-    result = subprocess.run([*COVERHUB, "serve"], env=env, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [*COVERHUB, "serve"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert lines == [
@@ -69,8 +80,9 @@ def test_invalid_settings_stop_start_up_with_one_line_each(tmp_path: Path) -> No
 
 
 def test_worker_needs_redis(tmp_path: Path) -> None:
-    result = subprocess.run([*COVERHUB, "worker"], env=clean_env(tmp_path), capture_output=True,
-                            text=True, timeout=60)
+    result = subprocess.run(
+        [*COVERHUB, "worker"], env=clean_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "COVERHUB_REDIS_URL is not set" in result.stderr
     assert "Traceback" not in result.stderr
@@ -86,10 +98,12 @@ def test_migrate_postgresql_twice(pg_url: str, tmp_path: Path) -> None:
         conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     eng.dispose()
     env = clean_env(tmp_path, COVERHUB_DATABASE_URL=pg_url)
-    first = subprocess.run([*COVERHUB, "migrate"], env=env, capture_output=True, text=True,
-                           timeout=60)
+    first = subprocess.run(
+        [*COVERHUB, "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert first.returncode == 0, first.stderr
     assert first.stdout.strip() == "database migrated from empty to 0001"
-    again = subprocess.run([*COVERHUB, "migrate"], env=env, capture_output=True, text=True,
-                           timeout=60)
+    again = subprocess.run(
+        [*COVERHUB, "migrate"], env=env, capture_output=True, text=True, timeout=60
+    )
     assert again.stdout.strip() == "database already at revision 0001"

@@ -36,16 +36,18 @@ def test_settings_are_frozen() -> None:
 
 
 def test_production_values() -> None:
-    s = from_environ({
-        "COVERHUB_DATABASE_URL": "postgresql://u:secret@db:5432/coverhub",
-        "COVERHUB_REDIS_URL": "redis://cache:6379/2",
-        "COVERHUB_STORAGE_URL": "s3://reports/coverhub",
-        "COVERHUB_S3_ENDPOINT_URL": "http://127.0.0.1:9000/",
-        "COVERHUB_GITHUB_APP_ID": "1234",
-        "COVERHUB_GITHUB_PRIVATE_KEY": PEM.replace("\n", "\\n"),
-        "COVERHUB_GITHUB_WEBHOOK_SECRET": "shh",
-        "COVERHUB_JOB_TIMEOUT": "2.5",
-    })
+    s = from_environ(
+        {
+            "COVERHUB_DATABASE_URL": "postgresql://u:secret@db:5432/coverhub",
+            "COVERHUB_REDIS_URL": "redis://cache:6379/2",
+            "COVERHUB_STORAGE_URL": "s3://reports/coverhub",
+            "COVERHUB_S3_ENDPOINT_URL": "http://127.0.0.1:9000/",
+            "COVERHUB_GITHUB_APP_ID": "1234",
+            "COVERHUB_GITHUB_PRIVATE_KEY": PEM.replace("\n", "\\n"),
+            "COVERHUB_GITHUB_WEBHOOK_SECRET": "shh",
+            "COVERHUB_JOB_TIMEOUT": "2.5",
+        }
+    )
     assert s.database_url == "postgresql+psycopg://u:secret@db:5432/coverhub"
     assert s.s3_endpoint_url == "http://127.0.0.1:9000"
     assert s.github_private_key == PEM
@@ -85,7 +87,9 @@ def test_production_values() -> None:
         ("SHUTDOWN_GRACE", "-3", "must be a positive number of seconds"),
     ],
 )
-def test_each_invalid_value_names_variable_and_problem(name: str, value: str, expected: str) -> None:
+def test_each_invalid_value_names_variable_and_problem(
+    name: str, value: str, expected: str
+) -> None:
     [line] = problems({f"COVERHUB_{name}": value})
     assert line.startswith(f"COVERHUB_{name}")
     assert expected in line
@@ -102,14 +106,19 @@ def test_unknown_variable_is_a_problem_typo_caught() -> None:
 
 
 def test_all_problems_reported_at_once() -> None:
-    lines = problems({
-        "COVERHUB_REDIS_URL": "nope",
-        "COVERHUB_JOB_TIMEOUT": "x",
-        "COVERHUB_STORAGE_URL": "ftp://a",
-    })
+    lines = problems(
+        {
+            "COVERHUB_REDIS_URL": "nope",
+            "COVERHUB_JOB_TIMEOUT": "x",
+            "COVERHUB_STORAGE_URL": "ftp://a",
+        }
+    )
     assert len(lines) == 3
     assert sorted(line.split("=")[0] for line in lines) == [
-        "COVERHUB_JOB_TIMEOUT", "COVERHUB_REDIS_URL", "COVERHUB_STORAGE_URL"]
+        "COVERHUB_JOB_TIMEOUT",
+        "COVERHUB_REDIS_URL",
+        "COVERHUB_STORAGE_URL",
+    ]
 
 
 def test_s3_endpoint_needs_s3_storage() -> None:
@@ -134,8 +143,9 @@ def test_private_key_file(tmp_path: Path) -> None:
     assert s.github_private_key == PEM
     [line] = problems({**base, "COVERHUB_GITHUB_PRIVATE_KEY_FILE": str(tmp_path / "missing.pem")})
     assert "missing.pem" in line and "cannot read" in line
-    [line] = problems({**base, "COVERHUB_GITHUB_PRIVATE_KEY_FILE": str(key),
-                       "COVERHUB_GITHUB_PRIVATE_KEY": PEM})
+    [line] = problems(
+        {**base, "COVERHUB_GITHUB_PRIVATE_KEY_FILE": str(key), "COVERHUB_GITHUB_PRIVATE_KEY": PEM}
+    )
     assert "both set" in line
 
 
