@@ -60,7 +60,13 @@ async def run_worker(
     try:
         while not stop.is_set():
             worker = Worker(
-                functions=[func(run_job, name=ARQ_FUNCTION, timeout=settings.job_timeout + 30)],
+                functions=[
+                    func(
+                        run_job,  # type: ignore[arg-type]
+                        name=ARQ_FUNCTION,
+                        timeout=settings.job_timeout + 30,
+                    )
+                ],
                 redis_settings=redis_settings(settings.redis_url),
                 queue_name=queue.queue_name,
                 handle_signals=False,

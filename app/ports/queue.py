@@ -10,14 +10,17 @@ import asyncio
 import contextlib
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, Protocol
 
 from app.errors import UpstreamUnavailable
 
 log = logging.getLogger("coverhub.queue")
 
-Execute = Callable[[int], Awaitable[None]]
+if TYPE_CHECKING:
+    from arq.connections import RedisSettings
+
+Execute = Callable[[int], Coroutine[Any, Any, None]]
 
 ARQ_FUNCTION = "coverhub_run_job"
 
@@ -157,7 +160,7 @@ class ArqQueue:
             self._pool = None
 
 
-def redis_settings(url: str) -> object:
+def redis_settings(url: str) -> RedisSettings:
     from arq.connections import RedisSettings
 
     settings = RedisSettings.from_dsn(url)

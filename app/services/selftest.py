@@ -39,4 +39,4 @@ async def probe_job(ctx: JobContext) -> None:
 
 def probe_count(conn: sa.Connection, name: str) -> int:
     row = conn.execute(sa.select(probes.c.count).where(probes.c.name == name)).first()
-    return int(row.count) if row is not None else 0
+    return int(row[0]) if row is not None else 0
