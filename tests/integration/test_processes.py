@@ -224,3 +224,26 @@ def test_sigterm_lets_the_running_job_finish(
     assert row is not None and row.status == "done" and row.attempts == 1
     assert effect_count(prod_env, "graceful") == 1
     probe.communicate(timeout=30)
+
+
+def test_two_web_and_two_workers_behave_like_one_of_each(
+    prod_env: dict[str, str], procs: list[Proc], tmp_path: Path
+) -> None:
+    ports = [free_port(), free_port()]
+    for port in ports:
+        start(procs, tmp_path, prod_env, "serve", "--port", str(port))
+    one_at_a_time = {**prod_env, "COVERHUB_WORKER_CONCURRENCY": "1"}
+    start(procs, tmp_path, one_at_a_time, "worker")
+    start(procs, tmp_path, one_at_a_time, "worker")
+    names = [f"scale-{n}" for n in range(6)]
+    probes = [selftest(prod_env, name, seconds=1.0) for name in names]
+    for probe in probes:
+        out, err = probe.communicate(timeout=90)
+        assert probe.returncode == 0, out + err
+    assert [effect_count(prod_env, name) for name in names] == [1] * 6
+    for port in ports:
+        wait_port("127.0.0.1", port, 30)
+        assert httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10).status_code == 200
+    # both workers took part (each logs the jobs it finished)
+    worker_logs = [p.output() for p in procs if "worker" in p.log.name]
+    assert all("outcome=done" in log for log in worker_logs), worker_logs
