@@ -27,6 +27,14 @@ class PermanentError(Exception):
     """A job failure that retrying cannot fix (bad input): the job ends dead at once."""
 
 
+class RetryLater(Exception):
+    """Try again after ``seconds`` (a rate limit): the worker is freed meanwhile."""
+
+    def __init__(self, seconds: float, reason: str) -> None:
+        self.seconds = max(0.0, seconds)
+        super().__init__(f"{reason}; retrying in {self.seconds:.0f} s")
+
+
 @dataclass
 class JobContext:
     """What a handler gets: the job, and a way to commit its effects with the job's completion."""
@@ -164,7 +172,7 @@ class JobRunner:
                 claim.max_attempts,
                 claim.token,
             )
-        delay = backoff(claim.attempt)
+        delay = exc.seconds if isinstance(exc, RetryLater) else backoff(claim.attempt)
         outcome = await anyio.to_thread.run_sync(self.store.fail, claim, error, delay)
         if outcome == "retry":
             await self._notify(claim.job_id, defer=delay)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from app.db.engine import create_engine, migrate
 from app.errors import UpstreamUnavailable
+from app.github.gateway import GitHubGateway
 from app.jobs.runner import Handler, JobRunner
 from app.jobs.store import JobStore
 from app.metrics import Metrics
@@ -38,6 +39,7 @@ class Services:
     runner: JobRunner
     metrics: Metrics
     secret_key: str = field(repr=False, default="")
+    github: GitHubGateway | None = None
 
     async def close(self) -> None:
         await self.queue.close()
@@ -95,6 +97,7 @@ def build_services(
     cache: Cache | None = None,
     queue: JobQueue | None = None,
     metrics: Metrics | None = None,
+    github: GitHubGateway | None = None,
     migrate_sqlite: bool = True,
 ) -> Services:
     """Build every client from settings (synchronous: call it before the event loop work)."""
@@ -129,5 +132,11 @@ def build_services(
         metrics=metrics,
         secret_key=secret_key_for(settings),
     )
+    if github is None and settings.github_enabled:
+        assert settings.github_app_id is not None and settings.github_private_key is not None
+        github = GitHubGateway(
+            settings.github_app_id, settings.github_private_key, settings.github_api_url, cache
+        )
+    services.github = github
     services.runner.services = services
     return services

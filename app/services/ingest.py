@@ -19,12 +19,11 @@ from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
 from app.coverage.serialize import to_json
 from app.jobs.runner import JobContext, PermanentError
 from app.services import records
+from app.services.badges import invalidate_badges
 
 log = logging.getLogger("coverhub.ingest")
 
 INGEST_JOB = "ingest.files"
-#: where, under an upload's prefix, the normalised report (app.coverage.serialize) is stored
-NORMALISED_NAME = "coverhub/report.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,10 +69,6 @@ class IngestRequest:
     def prefix(self) -> str:
         return f"{self.owner}/{self.repo}/{self.sha}/{self.flag}/"
 
-    @property
-    def normalised_key(self) -> str:
-        return self.prefix + NORMALISED_NAME
-
     def job_key(self) -> str:
         s = self.source
         return (
@@ -93,6 +88,67 @@ def parse_reports(
     if not reports:
         raise PermanentError("no coverage file to ingest")
     return reports[0] if len(reports) == 1 else merge(reports)
+
+
+async def record_report(
+    ctx: JobContext,
+    *,
+    owner: str,
+    repo: str,
+    sha: str,
+    branch: str | None,
+    flag: str,
+    source: records.UploadSource,
+    report: CoverageReport,
+    repository: dict[str, Any] | None = None,
+    installation_id: int | None = None,
+) -> CoverageReport:
+    """Store the upload's normalised report, record it, and refresh the commit's merged report,
+    all committed with the job's completion. Returns the merged report of (sha, flag)."""
+    from app.services import merged
+    from app.services.installations import upsert_repository
+
+    services = ctx.services
+    prefix = merged.upload_prefix(owner, repo, sha, flag)
+    await anyio.to_thread.run_sync(
+        services.store.put, merged.source_key(prefix, source), to_json(report), "application/json"
+    )
+
+    def write(conn: sa.Connection) -> CoverageReport:
+        if repository is not None:
+            repo_id = upsert_repository(conn, repository, installation_id)
+        else:
+            repo_id = records.ensure_repository(conn, owner, repo)
+        commit_id = records.ensure_commit(conn, repo_id, sha, branch=branch)
+        # one writer per commit at a time: the last one to refresh sees every upload
+        records.lock_commit(conn, commit_id)
+        merged.supersede_older_attempts(conn, repo_id, sha, flag, source)
+        records.record_upload(
+            conn,
+            repository_id=repo_id,
+            commit_id=commit_id,
+            sha=sha,
+            branch=branch,
+            flag=flag,
+            source=source,
+            report=report,
+            storage_key=prefix,
+        )
+        return merged.refresh(
+            conn,
+            services.store,
+            repository_id=repo_id,
+            commit_id=commit_id,
+            owner=owner,
+            repo=repo,
+            sha=sha,
+            branch=branch,
+            flag=flag,
+        )
+
+    result: CoverageReport = await ctx.commit(write)
+    await invalidate_badges(services, owner, repo)  # new badges on every replica
+    return result
 
 
 async def ingest_job(ctx: JobContext) -> None:
@@ -115,34 +171,22 @@ async def ingest_job(ctx: JobContext) -> None:
         report = await anyio.to_thread.run_sync(parse_reports, named)
     except (CoverageError, ObjectNotFound) as exc:
         raise PermanentError(str(exc)) from exc
-    # the normalised report, so pages and comparisons never parse the raw files again
-    await anyio.to_thread.run_sync(
-        services.store.put, req.normalised_key, to_json(report), "application/json"
+    combined = await record_report(
+        ctx,
+        owner=req.owner,
+        repo=req.repo,
+        sha=req.sha,
+        branch=req.branch,
+        flag=req.flag,
+        source=req.source,
+        report=report,
     )
-
-    def write(conn: sa.Connection) -> int:
-        repo_id = records.ensure_repository(conn, req.owner, req.repo)
-        commit_id = records.ensure_commit(conn, repo_id, req.sha, branch=req.branch)
-        return records.record_upload(
-            conn,
-            repository_id=repo_id,
-            commit_id=commit_id,
-            sha=req.sha,
-            branch=req.branch,
-            flag=req.flag,
-            source=req.source,
-            report=report,
-            storage_key=req.prefix,
-        )
-
-    upload_id = await ctx.commit(write)
     log.info(
         "report ingested",
         extra={
-            "upload_id": upload_id,
             "repo": f"{req.owner}/{req.repo}",
             "sha": req.sha,
             "flag": req.flag,
-            "display": report.native_display(),
+            "display": combined.native_display(),
         },
     )

@@ -91,6 +91,11 @@ def ensure_commit(
     return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
+def lock_commit(conn: sa.Connection, commit_id: int) -> None:
+    """Hold the commit's row until the transaction ends (PostgreSQL; SQLite has one writer)."""
+    conn.execute(sa.select(commits.c.id).where(commits.c.id == commit_id).with_for_update())
+
+
 def record_upload(
     conn: sa.Connection,
     *,
@@ -233,7 +238,7 @@ def latest_upload(
     query = sa.select(uploads).where(
         uploads.c.repository_id == repository_id,
         uploads.c.flag == flag,
-        uploads.c.superseded.is_(False),
+        uploads.c.source == "merged",  # the commit and flag's merged report
     )
     if sha is not None:
         query = query.where(uploads.c.sha == sha)
@@ -279,7 +284,7 @@ def branch_history(
             uploads.c.repository_id == repository_id,
             uploads.c.branch == branch,
             uploads.c.flag == flag,
-            uploads.c.superseded.is_(False),
+            uploads.c.source == "merged",
         )
         .order_by(uploads.c.created_at.desc(), uploads.c.id.desc())
         .limit(limit)

@@ -25,7 +25,7 @@ from app.ports.queue import InProcessQueue, JobQueue
 from app.ports.storage import ObjectStore
 from app.services.container import Services, build_services
 from app.settings import Settings, from_environ
-from app.web import api, health
+from app.web import api, badges, health, reports, webhooks
 from app.web.errors import app_error, unexpected_error
 from app.web.middleware import RequestContext
 
@@ -34,13 +34,24 @@ log = logging.getLogger("coverhub")
 
 def routes() -> list[Route]:
     return [
+        # badges first: the hottest path matches at the first routes it tries
+        Route("/{owner}/{repo}/badge.svg", badges.branch_badge),
+        Route("/{owner}/{repo}/commit/{sha}/badge.svg", badges.commit_badge),
+        Route("/badge/{owner}/{repo}.svg", badges.branch_badge),
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
         Route("/metrics", health.metrics),
+        Route("/webhooks/github", webhooks.github_webhook, methods=["POST"]),
         Route("/api/v1/repos", api.list_repos),
         Route("/api/v1/repos/{owner}/{repo}/coverage", api.repo_coverage),
         Route("/api/v1/repos/{owner}/{repo}/commits/{sha}", api.commit_coverage),
         Route("/api/v1/repos/{owner}/{repo}/branches/{branch:path}/history", api.branch_history),
+        Route("/badge/redirect/{owner}/{repo}/", reports.latest),
+        Route("/{owner}/{repo}/latest", reports.latest),
+        Route("/{owner}/{repo}/tree/{branch:path}", reports.latest),
+        Route("/{owner}/{repo}/pull/{number}", reports.pull),
+        Route("/{owner}/{repo}/commit/{sha}/", reports.commit_report),
+        Route("/{owner}/{repo}/commit/{sha}/{rest:path}", reports.commit_report),
     ]
 
 
@@ -51,6 +62,7 @@ def create_app(
     store: ObjectStore | None = None,
     cache: Cache | None = None,
     queue: JobQueue | None = None,
+    github: Any = None,
     run_jobs_in_process: bool | None = None,
     on_ready: Any = None,
 ) -> Starlette:
@@ -73,7 +85,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services: Services = await anyio.to_thread.run_sync(
             lambda: build_services(
-                settings, handlers, store=store, cache=cache, queue=queue, metrics=metrics
+                settings, handlers, store=store, cache=cache, queue=queue, metrics=metrics,
+                github=github,
             )
         )
         app.state.services = services
@@ -101,7 +114,11 @@ def create_app(
         routes=table,
         lifespan=lifespan,
         exception_handlers={AppError: app_error, Exception: unexpected_error},
-        middleware=[Middleware(RequestContext, metrics=metrics, routes=table)],
+        middleware=[
+            Middleware(
+                RequestContext, metrics=metrics, routes=table, log_sample=badges.log_sample
+            )
+        ],
     )
     return app
 

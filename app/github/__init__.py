@@ -1,0 +1,1 @@
+"""The GitHub side: an App client (githubkit) with tokens shared across processes."""

@@ -1,0 +1,164 @@
+"""The ingestion job of a completed workflow run: artifacts -> stored reports -> database.
+
+1. List the run's artifacts (paginated), keep those whose names match the repository's patterns
+   (default ``coverage*``), the newest per name (a re-run can leave two with one name).
+2. Download each through the 302 (no token to the storage host) into a size-bounded temporary
+   file, and unpack it with the same safe unpacker as the CLI (limits on inflated bytes, entries,
+   ratio; no absolute paths, ``..`` or links). An artifact may be a single unzipped file.
+3. Find every coverage file with the engine's detection, parse, merge.
+4. Store the raw coverage files under ``{owner}/{repo}/{sha}/{flag}/raw/{artifact}/...`` and
+   record the upload; the commit's merged report is refreshed (app.services.merged).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+
+from app.coverage.errors import CoverageError
+from app.coverage.model import CoverageReport
+from app.errors import AppError
+from app.jobs.runner import JobContext, PermanentError
+from app.services.github_runs import RunRef
+from app.services.ingest import record_report
+from app.services.records import UploadSource
+
+log = logging.getLogger("coverhub.github")
+
+DEFAULT_ARTIFACT_PATTERNS = ("coverage*",)
+DEFAULT_FLAG = "default"
+#: the most one artifact may weigh when downloaded (compressed)
+MAX_ARTIFACT_BYTES = 512 << 20
+MAX_ARTIFACTS = 500
+
+
+@dataclass(frozen=True)
+class Artifact:
+    id: int
+    name: str
+    created_at: str
+    expired: bool
+    size: int
+
+
+def choose_artifacts(items: Sequence[dict[str, Any]], patterns: Sequence[str]) -> list[Artifact]:
+    """Artifacts whose names match, newest per name (re-runs can leave duplicates)."""
+    newest: dict[str, Artifact] = {}
+    for item in items:
+        art = Artifact(
+            int(item["id"]),
+            str(item["name"]),
+            str(item.get("created_at") or ""),
+            bool(item.get("expired")),
+            int(item.get("size_in_bytes") or 0),
+        )
+        if not any(fnmatch.fnmatchcase(art.name, p) for p in patterns):
+            continue
+        old = newest.get(art.name)
+        if old is None or (art.created_at, art.id) > (old.created_at, old.id):
+            newest[art.name] = art
+    return sorted(newest.values(), key=lambda a: a.name)
+
+
+def unpack_and_parse(path: Path, label: str) -> tuple[list[tuple[str, bytes]], CoverageReport]:
+    """Unpack one downloaded artifact and parse what it holds: (raw files, merged report)."""
+    from app.coverage import parsers
+    from app.coverage.merge import dedupe, merge
+    from app.ingest import open_archive
+
+    with open_archive(path, label=label) as tree:
+        found = parsers.find_in_tree(tree)
+        if not found:
+            raise PermanentError(f"{label}: no coverage file found in it")
+        reports = [report for _label, report in parsers.parse_group([(tree, f) for f in found])]
+        raw: list[tuple[str, bytes]] = []
+        for item in found:
+            if not item.tree:
+                with tree.open(item.name) as stream:
+                    raw.append((item.name, stream.read()))
+    reports = dedupe(reports)
+    return raw, reports[0] if len(reports) == 1 else merge(reports)
+
+
+async def ingest_run_job(ctx: JobContext) -> None:
+    ref = RunRef.from_payload(ctx.payload)
+    services = ctx.services
+    gateway = services.github
+    if gateway is None:
+        raise PermanentError("the GitHub App is not configured on this server")
+    patterns = DEFAULT_ARTIFACT_PATTERNS
+    flag = DEFAULT_FLAG
+    prefix = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
+    reports: list[CoverageReport] = []
+    raw_files: list[tuple[str, bytes]] = []
+    with tempfile.TemporaryDirectory(prefix="coverhub-run-") as tmp:
+        async with gateway.installation(ref.installation_id) as gh:
+            items = await gateway.paginate(
+                "artifacts",
+                lambda page: gh.rest.actions.async_list_workflow_run_artifacts(
+                    ref.owner, ref.repo, ref.run_id, per_page=100, page=page
+                ),
+                "artifacts",
+                limit=MAX_ARTIFACTS,
+            )
+            chosen = choose_artifacts(items, patterns)
+            if not chosen:
+                log.info(
+                    "run %s of %s/%s has no artifact matching %s; nothing to do",
+                    ref.run_id,
+                    ref.owner,
+                    ref.repo,
+                    ", ".join(patterns),
+                )
+                return
+            for art in chosen:
+                label = f"artifact {art.name}"
+                if art.expired:
+                    raise PermanentError(f"{label} has expired; re-run the workflow")
+                path = Path(tmp) / f"{art.id}.download"
+                await gateway.download(gh, ref.owner, ref.repo, art.id, path, MAX_ARTIFACT_BYTES)
+                try:
+                    raw, report = await anyio.to_thread.run_sync(unpack_and_parse, path, label)
+                except (CoverageError, AppError) as exc:
+                    raise PermanentError(f"{label}: {exc}") from exc
+                reports.append(report)
+                raw_files.extend((f"{art.name}/{name}", data) for name, data in raw)
+
+    def store_raw() -> None:
+        for name, data in raw_files:
+            services.store.put(f"{prefix}raw/{name}", data, "application/octet-stream")
+
+    await anyio.to_thread.run_sync(store_raw)
+    from app.coverage.merge import merge
+
+    report = reports[0] if len(reports) == 1 else merge(reports)
+    combined = await record_report(
+        ctx,
+        owner=ref.owner,
+        repo=ref.repo,
+        sha=ref.head_sha,
+        branch=ref.head_branch,
+        flag=flag,
+        report=report,
+        source=UploadSource("workflow_run", ref.run_id, ref.attempt, ref.workflow_name),
+        repository=ref.repository,
+        installation_id=ref.installation_id,
+    )
+    log.info(
+        "workflow run ingested",
+        extra={
+            "repo": f"{ref.owner}/{ref.repo}",
+            "run_id": ref.run_id,
+            "attempt": ref.attempt,
+            "sha": ref.head_sha,
+            "display": combined.native_display(),
+            "artifacts": [a.name for a in chosen],
+        },
+    )
