@@ -92,11 +92,23 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="count partly taken branches as uncovered (diff-cover --branch-coverage)",
     )
+    # The contract is "the same numbers as diff-cover on the same diff and report", so by default
+    # lines after a '\ No newline at end of file' marker are numbered as diff-cover 11 numbers
+    # them (one too high: it counts the marker as a line). --exact-line-numbers numbers them as
+    # git does; the service's own patch coverage always uses git's numbering.
+    diff.add_argument(
+        "--exact-line-numbers",
+        dest="diff_cover_compat",
+        action="store_false",
+        help="number lines after a '\\ No newline at end of file' marker as git does "
+        "(diff-cover counts the marker as a line)",
+    )
     diff.add_argument(
         "--diff-cover-compat",
+        dest="diff_cover_compat",
         action="store_true",
-        help="number lines after a '\\ No newline at end of file' marker as diff-cover 11 does "
-        "(one too high); off by default",
+        default=True,
+        help="(default) number lines exactly as diff-cover 11 does",
     )
     _path_options(diff)
     diff.set_defaults(func=run_diff)
