@@ -14,6 +14,7 @@ BENCHMARKS = [
     "bench.bench_parsers",
     "bench.bench_badges",
     "bench.bench_badge_http",
+    "bench.bench_webhooks",
 ]
 
 

@@ -100,16 +100,21 @@ class JobRunner:
             lambda: self.store.submit(kind, payload, key, self.max_attempts, reopen=reopen)
         )
         if is_new:
-            await self._notify(job_id)
+            await self.notify(job_id)
         return job_id
 
-    async def _notify(self, job_id: int, defer: float = 0.0) -> None:
+    async def notify(self, job_id: int, defer: float = 0.0, *, mark: bool = False) -> None:
+        """Enqueue a recorded job; if the queue is down, the sweeper enqueues it later.
+
+        ``mark`` records the time of this enqueue (the sweeper's re-enqueues), so that the job
+        is not swept again before it had a chance to run.
+        """
         try:
             await self.queue.enqueue(job_id, defer)
         except UpstreamUnavailable as exc:
             log.warning("job %s recorded but not enqueued (%s); the sweeper will", job_id, exc)
             return
-        if defer == 0:
+        if mark:
             await anyio.to_thread.run_sync(self.store.mark_enqueued, job_id)
 
     async def execute(self, job_id: int) -> str:
@@ -175,14 +180,14 @@ class JobRunner:
         delay = exc.seconds if isinstance(exc, RetryLater) else backoff(claim.attempt)
         outcome = await anyio.to_thread.run_sync(self.store.fail, claim, error, delay)
         if outcome == "retry":
-            await self._notify(claim.job_id, defer=delay)
+            await self.notify(claim.job_id, defer=delay)
         return outcome
 
     async def sweep(self) -> int:
         """Re-enqueue unfinished jobs that nobody is working on; returns how many."""
         ids = await anyio.to_thread.run_sync(self.store.overdue, self.job_timeout)
         for job_id in ids:
-            await self._notify(job_id)
+            await self.notify(job_id, mark=True)
         if ids:
             self.metrics.swept.inc(len(ids))
             log.info("sweeper re-enqueued %d job(s)", len(ids), extra={"job_ids": ids[:20]})

@@ -72,53 +72,69 @@ class JobStore:
         *,
         reopen: bool = False,
     ) -> tuple[int, bool]:
-        """Record a job; returns (id, is_new). A known key returns the existing job.
+        """Record a job in its own transaction; see :meth:`submit_in`."""
+        with self.engine.begin() as conn:
+            return self.submit_in(conn, kind, payload, key, max_attempts, reopen=reopen)
 
-        With ``reopen``, a known job that ended ``dead`` is queued again with fresh attempts (a
-        webhook redelivered after a failure is processed again); a ``done`` one never is.
+    def submit_in(
+        self,
+        conn: sa.Connection,
+        kind: str,
+        payload: dict[str, Any],
+        key: str,
+        max_attempts: int,
+        *,
+        reopen: bool = False,
+    ) -> tuple[int, bool]:
+        """Record a job inside the caller's transaction; returns (id, is_new).
+
+        A known key returns the existing job. With ``reopen``, a known job that ended ``dead`` is
+        queued again with fresh attempts (a webhook redelivered after a failure is processed
+        again); a ``done`` one never is. The job counts as enqueued from now: the caller
+        enqueues it right after the commit, and if that fails the sweeper does it later.
         """
         now = utcnow()
-        with self.engine.begin() as conn:
-            existing = conn.execute(sa.select(jobs.c.id, jobs.c.status).where(jobs.c.key == key))
-            row = existing.first()
-            if row is None:
-                try:
-                    with conn.begin_nested():
-                        result = conn.execute(
-                            jobs.insert().values(
-                                kind=kind,
-                                key=key,
-                                payload=payload,
-                                status="queued",
-                                attempts=0,
-                                max_attempts=max_attempts,
-                                run_after=now,
-                                created_at=now,
-                            )
+        existing = conn.execute(sa.select(jobs.c.id, jobs.c.status).where(jobs.c.key == key))
+        row = existing.first()
+        if row is None:
+            try:
+                with conn.begin_nested():
+                    result = conn.execute(
+                        jobs.insert().values(
+                            kind=kind,
+                            key=key,
+                            payload=payload,
+                            status="queued",
+                            attempts=0,
+                            max_attempts=max_attempts,
+                            run_after=now,
+                            enqueued_at=now,
+                            created_at=now,
                         )
-                    new_id = result.inserted_primary_key
-                    assert new_id is not None
-                    return int(new_id[0]), True
-                except sa.exc.IntegrityError:
-                    row = conn.execute(
-                        sa.select(jobs.c.id, jobs.c.status).where(jobs.c.key == key)
-                    ).one()
-            if reopen and row.status == "dead":
-                conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id == row.id, jobs.c.status == "dead")
-                    .values(
-                        status="queued",
-                        attempts=0,
-                        run_after=now,
-                        payload=payload,
-                        finished_at=None,
-                        enqueued_at=None,
-                        max_attempts=max_attempts,
                     )
+                new_id = result.inserted_primary_key
+                assert new_id is not None
+                return int(new_id[0]), True
+            except sa.exc.IntegrityError:
+                row = conn.execute(
+                    sa.select(jobs.c.id, jobs.c.status).where(jobs.c.key == key)
+                ).one()
+        if reopen and row.status == "dead":
+            conn.execute(
+                jobs.update()
+                .where(jobs.c.id == row.id, jobs.c.status == "dead")
+                .values(
+                    status="queued",
+                    attempts=0,
+                    run_after=now,
+                    payload=payload,
+                    finished_at=None,
+                    enqueued_at=now,
+                    max_attempts=max_attempts,
                 )
-                return int(row.id), True
-            return int(row.id), False
+            )
+            return int(row.id), True
+        return int(row.id), False
 
     def mark_enqueued(self, job_id: int) -> None:
         with self.engine.begin() as conn:

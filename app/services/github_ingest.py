@@ -25,7 +25,11 @@ import anyio.to_thread
 from app.coverage.errors import CoverageError
 from app.coverage.model import CoverageReport
 from app.errors import AppError
+from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext, PermanentError
+from app.services import installations as inst
+from app.services import records
+from app.services.github_checks import complete_check
 from app.services.github_runs import RunRef
 from app.services.ingest import record_report
 from app.services.records import UploadSource
@@ -87,12 +91,89 @@ def unpack_and_parse(path: Path, label: str) -> tuple[list[tuple[str, bytes]], C
     return raw, reports[0] if len(reports) == 1 else merge(reports)
 
 
+async def find_pull_requests(
+    ctx: JobContext, gateway: GitHubGateway, gh: Any, ref: RunRef
+) -> list[int]:
+    """The run's pull requests: the event's list, else our sha -> PR map, else the API.
+
+    ``workflow_run.pull_requests`` is empty for pull requests from forks, so the fallbacks
+    matter: pull_request webhooks feed our map, and ``pulls?head=OWNER:BRANCH`` (matched on the
+    head sha) finds the rest.
+    """
+    if ref.pull_requests:
+        return list(ref.pull_requests)
+
+    def from_map() -> list[int]:
+        with ctx.store.engine.connect() as conn:
+            repo = records.find_repository(conn, ref.owner, ref.repo)
+            return [] if repo is None else inst.pull_requests_for_sha(conn, repo.id, ref.head_sha)
+
+    known = await anyio.to_thread.run_sync(from_map)
+    if known or not (ref.head_owner and ref.head_branch):
+        return known
+    found: list[dict[str, Any]] = []
+    for state in ("open", "all"):
+        items = await gateway.paginate(
+            "pulls",
+            lambda page, st=state: gh.rest.pulls.async_list(  # type: ignore[misc]
+                ref.owner,
+                ref.repo,
+                state=st,
+                head=f"{ref.head_owner}:{ref.head_branch}",
+                per_page=100,
+                page=page,
+            ),
+            limit=300,
+        )
+        found = [p for p in items if (p.get("head") or {}).get("sha") == ref.head_sha]
+        if found:
+            break
+
+    def remember() -> None:
+        with ctx.store.engine.begin() as conn:
+            repo_id = inst.upsert_repository(conn, ref.repository, ref.installation_id)
+            for pr in found:
+                inst.upsert_pull_request(conn, repo_id, pr)
+
+    if found:
+        await anyio.to_thread.run_sync(remember)
+    return sorted(int(p["number"]) for p in found)
+
+
+async def report_failure(gateway: GitHubGateway, ref: RunRef, error: str) -> None:
+    """End the run's check visibly: never a silent pass, never a check left pending."""
+    try:
+        async with gateway.installation(ref.installation_id) as gh:
+            await complete_check(
+                gateway,
+                gh,
+                owner=ref.owner,
+                repo=ref.repo,
+                sha=ref.head_sha,
+                conclusion="failure",
+                title="coverhub could not read this run's coverage",
+                summary=f"Workflow run {ref.workflow_name or ref.run_id} (attempt {ref.attempt}):"
+                f" {error}",
+                external_id=ref.external_id(),
+            )
+    except Exception as exc:  # the original error is what the job keeps
+        log.warning("could not report the failure on the check run: %s", exc)
+
+
 async def ingest_run_job(ctx: JobContext) -> None:
     ref = RunRef.from_payload(ctx.payload)
-    services = ctx.services
-    gateway = services.github
+    gateway = ctx.services.github
     if gateway is None:
         raise PermanentError("the GitHub App is not configured on this server")
+    try:
+        await ingest_run(ctx, gateway, ref)
+    except PermanentError as exc:
+        await report_failure(gateway, ref, str(exc))
+        raise
+
+
+async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> None:
+    services = ctx.services
     patterns = DEFAULT_ARTIFACT_PATTERNS
     flag = DEFAULT_FLAG
     prefix = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
@@ -108,6 +189,7 @@ async def ingest_run_job(ctx: JobContext) -> None:
                 "artifacts",
                 limit=MAX_ARTIFACTS,
             )
+            pull_numbers = await find_pull_requests(ctx, gateway, gh, ref)
             chosen = choose_artifacts(items, patterns)
             if not chosen:
                 log.info(
@@ -160,5 +242,6 @@ async def ingest_run_job(ctx: JobContext) -> None:
             "sha": ref.head_sha,
             "display": combined.native_display(),
             "artifacts": [a.name for a in chosen],
+            "pull_requests": pull_numbers,
         },
     )

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from app.jobs.runner import JobContext
 from app.services import installations as inst
 from app.services import records
+from app.services.github_checks import CHECK_NAME, find_check_runs
 from app.webhooks.events import finish
 
 log = logging.getLogger("coverhub.github")
 
 RUN_JOB = "github.ingest_run"
-CHECK_NAME = "coverhub"
 
 
 @dataclass(frozen=True)
@@ -103,13 +103,7 @@ async def post_pending_check(ctx: JobContext, ref: RunRef) -> None:
     if gateway is None:
         return
     async with gateway.installation(ref.installation_id) as gh:
-        existing = await gateway.call(
-            "checks",
-            lambda: gh.rest.checks.async_list_for_ref(
-                ref.owner, ref.repo, ref.head_sha, check_name=CHECK_NAME, per_page=100
-            ),
-        )
-        runs = existing.json().get("check_runs", [])
+        runs = await find_check_runs(gateway, gh, ref.owner, ref.repo, ref.head_sha)
         if any(r.get("status") != "completed" for r in runs):
             return
         await gateway.call(

@@ -67,27 +67,30 @@ async def github_webhook(request: Request) -> Response:
         )
         return JSONResponse({"status": "ignored", "event": event}, status_code=202)
 
-    def record() -> str:
-        with services.engine.begin() as conn:
-            _row_id, status = deliveries.record(conn, delivery_id, event, action)
-            if status != "done":
-                # before the job exists: a job that finishes at once must not be overwritten
-                deliveries.mark_queued(conn, delivery_id)
-        return status
+    job_payload = {"event": event, "action": action, "delivery_id": delivery_id, "body": payload}
+    max_attempts = services.settings.job_max_attempts
 
-    before = await anyio.to_thread.run_sync(record)
-    if before == "done":
-        return JSONResponse({"status": "already processed"}, status_code=202)
-    job_id = await services.runner.submit(
-        DELIVERY_JOB,
-        {"event": event, "action": action, "delivery_id": delivery_id, "body": payload},
-        key=f"delivery:{delivery_id}",
-        reopen=True,  # a redelivery of a failed delivery is processed again
-    )
-
-    def link() -> None:
+    def record() -> tuple[int | None, bool]:
+        # one transaction: the delivery, its job, and the link between them
         with services.engine.begin() as conn:
+            _row, before = deliveries.record(conn, delivery_id, event, action)
+            if before == "done":
+                return None, False
+            deliveries.mark_queued(conn, delivery_id)
+            job_id, is_new = services.jobs.submit_in(
+                conn,
+                DELIVERY_JOB,
+                job_payload,
+                f"delivery:{delivery_id}",
+                max_attempts,
+                reopen=True,  # a redelivery of a failed delivery is processed again
+            )
             deliveries.set_job(conn, delivery_id, job_id)
+            return job_id, is_new
 
-    await anyio.to_thread.run_sync(link)
+    job_id, is_new = await anyio.to_thread.run_sync(record)
+    if job_id is None:
+        return JSONResponse({"status": "already processed"}, status_code=202)
+    if is_new:
+        await services.runner.notify(job_id)
     return JSONResponse({"status": "accepted", "job": job_id}, status_code=202)
