@@ -19,6 +19,9 @@ from tests.support import servers
 
 TIERS = ("unit", "contract", "integration", "crosscheck")
 
+# the fake GitHub (a real HTTP server on loopback): fake_github, fake_github_app, ...
+pytest_plugins = ["tests.support.fake_github.fixtures"]
+
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     root = Path(__file__).parent
