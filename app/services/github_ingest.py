@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import logging
 import tempfile
 from collections.abc import Sequence
@@ -29,7 +30,7 @@ from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext, PermanentError
 from app.services import installations as inst
 from app.services import records
-from app.services.github_checks import complete_check
+from app.services.github_checks import complete_check, find_check_runs
 from app.services.github_runs import RunRef
 from app.services.ingest import record_report
 from app.services.records import UploadSource
@@ -71,6 +72,25 @@ def choose_artifacts(items: Sequence[dict[str, Any]], patterns: Sequence[str]) -
     return sorted(newest.values(), key=lambda a: a.name)
 
 
+def why_nothing_found(tree: Any) -> str:
+    """Say why: a file named like a coverage report that does not parse is named with its
+    parser's error ("coverage.xml: malformed XML ..."), never a silent pass."""
+    from app.coverage import parsers
+
+    names = list(tree.names())
+    for name in names:
+        fmt = parsers.named_like(name)
+        if fmt is None:
+            continue
+        with tree.open(name) as stream:
+            try:
+                parsers.parse_stream(stream, name, format=fmt)
+            except CoverageError as exc:
+                return f"{exc} (read as {fmt} because of its name)"
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    return f"no coverage file found in it (it holds: {shown or 'nothing'})"
+
+
 def unpack_and_parse(path: Path, label: str) -> tuple[list[tuple[str, bytes]], CoverageReport]:
     """Unpack one downloaded artifact and parse what it holds: (raw files, merged report)."""
     from app.coverage import parsers
@@ -80,7 +100,7 @@ def unpack_and_parse(path: Path, label: str) -> tuple[list[tuple[str, bytes]], C
     with open_archive(path, label=label) as tree:
         found = parsers.find_in_tree(tree)
         if not found:
-            raise PermanentError(f"{label}: no coverage file found in it")
+            raise PermanentError(f"{label}: {why_nothing_found(tree)}")
         reports = [report for _label, report in parsers.parse_group([(tree, f) for f in found])]
         raw: list[tuple[str, bytes]] = []
         for item in found:
@@ -138,6 +158,37 @@ async def find_pull_requests(
     if found:
         await anyio.to_thread.run_sync(remember)
     return sorted(int(p["number"]) for p in found)
+
+
+async def release_pending_check(
+    gateway: GitHubGateway, gh: Any, ref: RunRef, patterns: Sequence[str]
+) -> None:
+    """A run without coverage must not leave the pending check it opened waiting forever.
+
+    Only the check this run opened (its external_id names the run) is completed, as neutral;
+    a check opened for another workflow on the same commit is left to that workflow.
+    """
+    for check in await find_check_runs(gateway, gh, ref.owner, ref.repo, ref.head_sha):
+        if check.get("status") == "completed":
+            continue
+        try:
+            opened_by = int(json.loads(check.get("external_id") or "{}").get("run_id"))
+        except (ValueError, TypeError):
+            continue
+        if opened_by != ref.run_id:
+            continue
+        await complete_check(
+            gateway,
+            gh,
+            owner=ref.owner,
+            repo=ref.repo,
+            sha=ref.head_sha,
+            conclusion="neutral",
+            title="No coverage from this workflow",
+            summary=f"Workflow {ref.workflow_name or ref.run_id} finished without an artifact"
+            f" named like {', '.join(patterns)}; coverhub has nothing to report for it.",
+            external_id=ref.external_id(),
+        )
 
 
 async def report_failure(gateway: GitHubGateway, ref: RunRef, error: str) -> None:
@@ -199,6 +250,7 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                     ref.repo,
                     ", ".join(patterns),
                 )
+                await release_pending_check(gateway, gh, ref, patterns)
                 return
             for art in chosen:
                 label = f"artifact {art.name}"
@@ -209,7 +261,10 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                 try:
                     raw, report = await anyio.to_thread.run_sync(unpack_and_parse, path, label)
                 except (CoverageError, AppError) as exc:
-                    raise PermanentError(f"{label}: {exc}") from exc
+                    text = str(exc)
+                    raise PermanentError(
+                        text if text.startswith(label) else f"{label}: {text}"
+                    ) from exc
                 reports.append(report)
                 raw_files.extend((f"{art.name}/{name}", data) for name, data in raw)
 

@@ -198,6 +198,11 @@ def _name_hint(name: str, candidates: Sequence[str]) -> str | None:
     return None
 
 
+def named_like(name: str) -> str | None:
+    """The format a file's name suggests (coverage.xml, lcov.info, cover.out...), if any."""
+    return _name_hint(name, formats())
+
+
 def _content_hint(head: bytes, candidates: Sequence[str]) -> str | None:
     """The §10 tie-breaks by content (only between formats that all claimed the file)."""
     text = head.removeprefix(b"\xef\xbb\xbf").lstrip()
