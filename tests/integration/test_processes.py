@@ -3,88 +3,19 @@ Redis and S3; work survives a SIGKILLed worker and a Redis restart, and happens 
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 import sqlalchemy as sa
 
 from app.db.engine import create_engine
 from app.db.schema import jobs
 from app.services.selftest import probe_count
+from tests.support.processes import COVERHUB, ROOT, Proc, start
 from tests.support.servers import RedisServer, free_port, wait_port
-
-COVERHUB = [sys.executable, "-m", "app.cli"]
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def prod_env(
-    pg_url: str, own_redis: RedisServer, s3_endpoint: str, tmp_path: Path
-) -> Iterator[dict[str, str]]:
-    """Environment for production mode, on a fresh schema of the session's database."""
-    eng = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
-    with eng.begin() as conn:
-        conn.execute(sa.text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    eng.dispose()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COVERHUB_")}
-    env.update(
-        {
-            "COVERHUB_DATABASE_URL": pg_url,
-            "COVERHUB_REDIS_URL": own_redis.url,
-            "COVERHUB_STORAGE_URL": f"s3://reports-{uuid.uuid4().hex[:8]}/coverhub",
-            "COVERHUB_S3_ENDPOINT_URL": s3_endpoint,
-            "COVERHUB_DATA_DIR": str(tmp_path / "data"),
-            "COVERHUB_JOB_TIMEOUT": "3",
-            "COVERHUB_SWEEP_INTERVAL": "0.5",
-            "COVERHUB_SHUTDOWN_GRACE": "10",
-            "COVERHUB_LOG_FORMAT": "text",
-            "PYTHONPATH": str(ROOT),
-        }
-    )
-    subprocess.run([*COVERHUB, "migrate"], env=env, check=True, capture_output=True, timeout=60)
-    yield env
-
-
-class Proc:
-    def __init__(self, args: list[str], env: dict[str, str], log: Path) -> None:
-        self.log = log
-        self.handle = log.open("wb")
-        self.p = subprocess.Popen(
-            [*COVERHUB, *args], env=env, stdout=self.handle, stderr=subprocess.STDOUT, cwd=ROOT
-        )
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> int:
-        if self.p.poll() is None:
-            self.p.send_signal(sig)
-        code = self.p.wait(timeout)
-        self.handle.close()
-        return code
-
-
-@pytest.fixture
-def procs() -> Iterator[list[Proc]]:
-    started: list[Proc] = []
-    yield started
-    for proc in started:
-        if proc.p.poll() is None:
-            proc.stop(signal.SIGKILL)
-
-
-def start(procs: list[Proc], tmp_path: Path, env: dict[str, str], *args: str) -> Proc:
-    proc = Proc(list(args), env, tmp_path / f"{args[0]}-{len(procs)}.log")
-    procs.append(proc)
-    return proc
 
 
 def job_row(env: dict[str, str], name: str) -> sa.Row | None:  # type: ignore[type-arg]
