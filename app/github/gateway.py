@@ -42,6 +42,10 @@ class GitHubError(AppError):
     status_code = 502
     slug = "github"
 
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+
 
 class ArtifactExpired(PermanentError):
     """410 Gone: the artifact's retention ran out."""
@@ -112,6 +116,15 @@ class GitHubGateway:
         async with self._client(self.auth) as gh:
             yield gh
 
+    async def call_or_none(self, what: str, fn: Callable[[], Awaitable[T]]) -> T | None:
+        """:meth:`call`, with None for a 404 (a file or a pull request that is not there)."""
+        try:
+            return await self.call(what, fn)
+        except GitHubError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
     async def call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
         """Run one API call under the retry policy; ``what`` keys PERMISSIONS and messages."""
         delay = 1.0
@@ -145,7 +158,7 @@ class GitHubGateway:
                     await self.sleep(delay)
                     delay *= 2
                     continue
-                raise GitHubError(f"GitHub answered {status} on {what}") from exc
+                raise GitHubError(f"GitHub answered {status} on {what}", status) from exc
             except RequestError as exc:
                 if attempt < ATTEMPTS:
                     await self.sleep(delay)

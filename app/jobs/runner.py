@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 import traceback
@@ -43,19 +44,31 @@ class JobContext:
     store: JobStore
     services: Any  # the Services container (app.services.container); typed loosely to avoid a cycle
     completed: bool = False
+    lease_seconds: float = 600.0
 
     @property
     def payload(self) -> dict[str, Any]:
         return self.claim.payload
 
-    async def commit(self, work: Callable[[sa.Connection], T]) -> T:
+    async def commit(self, work: Callable[[sa.Connection], T], *, finish: bool = True) -> T:
         """Run ``work(conn)`` and mark the job done in the same database transaction.
 
         Effects written this way happen exactly once: if the worker dies before the commit,
         nothing is written; if another worker took the job over, the commit is refused.
+        ``finish=False`` commits one step of a job that commits several times (the job stays
+        ours and running; its lease is extended); the last step finishes it.
         """
-        result = await anyio.to_thread.run_sync(self.store.complete, self.claim, work)
-        self.completed = True
+        result = await anyio.to_thread.run_sync(
+            functools.partial(
+                self.store.complete,
+                self.claim,
+                work,
+                finish=finish,
+                lease_seconds=self.lease_seconds,
+            )
+        )
+        if finish:
+            self.completed = True
         return result  # type: ignore[return-value]
 
 
@@ -129,7 +142,7 @@ class JobRunner:
         try:
             if handler is None:
                 raise PermanentError(f"no handler for job kind {claim.kind!r}")
-            ctx = JobContext(claim, self.store, self.services)
+            ctx = JobContext(claim, self.store, self.services, lease_seconds=self.job_timeout)
             await asyncio.wait_for(handler(ctx), timeout=self.job_timeout)
             if not ctx.completed:
                 await anyio.to_thread.run_sync(self.store.complete, claim, None)

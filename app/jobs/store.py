@@ -184,17 +184,33 @@ class JobStore:
     def _owned(self, claim: Claim) -> sa.ColumnElement[bool]:
         return sa.and_(jobs.c.id == claim.job_id, jobs.c.lease_token == claim.token)
 
-    def complete(self, claim: Claim, work: Callable[[sa.Connection], T] | None = None) -> T | None:
+    def complete(
+        self,
+        claim: Claim,
+        work: Callable[[sa.Connection], T] | None = None,
+        *,
+        finish: bool = True,
+        lease_seconds: float | None = None,
+    ) -> T | None:
         """Run ``work(conn)`` and mark the job done, in one transaction.
 
+        With ``finish=False`` the job stays running (a step of a longer job): the transaction
+        only checks that the lease is still ours and extends it by ``lease_seconds``.
         Raises LeaseLost (and rolls ``work`` back) if another worker took the job meanwhile.
         """
         with self.engine.begin() as conn:
             result = work(conn) if work is not None else None
+            if finish:
+                values: dict[str, Any] = {
+                    "status": "done",
+                    "finished_at": utcnow(),
+                    "lease_token": None,
+                    "lease_until": None,
+                }
+            else:
+                values = {"lease_until": utcnow() + timedelta(seconds=lease_seconds or 60)}
             done = conn.execute(
-                jobs.update()
-                .where(self._owned(claim), jobs.c.status == "running")
-                .values(status="done", finished_at=utcnow(), lease_token=None, lease_until=None)
+                jobs.update().where(self._owned(claim), jobs.c.status == "running").values(**values)
             )
             if done.rowcount != 1:
                 raise LeaseLost(f"job {claim.job_id} was taken over; its effects were rolled back")

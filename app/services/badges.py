@@ -21,7 +21,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import anyio.to_thread
 import sqlalchemy as sa
@@ -51,10 +51,13 @@ MAX_LABEL = 64
 DEFAULT_LABEL = "coverage"
 SVG_TYPE = b"image/svg+xml; charset=utf-8"
 SVG_CSP = b"default-src 'none'; style-src 'unsafe-inline'"
+_STYLES = frozenset(badges.STYLES)
 
 
-@dataclass(frozen=True, slots=True)
-class BadgeRequest:
+class BadgeRequest(NamedTuple):
+    """What a badge request asks for; a tuple, because it is the local tier's key and is built
+    on every request."""
+
     owner: str
     repo: str
     ref: str | None  # branch (None: the default branch) or, for a commit badge, the sha
@@ -82,7 +85,7 @@ class BadgeRequest:
             repo,
             ref or None,
             flag or "default",
-            style if style in badges.STYLES else "flat",
+            style if style in _STYLES else "flat",
             DEFAULT_LABEL if label is None else label[:MAX_LABEL],
             commit,
         )
@@ -92,6 +95,7 @@ class BadgeRequest:
         return f"{self.owner}/{self.repo}"
 
     def key(self) -> str:
+        """The request as text, for the shared tier's keys."""
         kind = "c" if self.commit else "b"
         return f"{self.repo_key}|{kind}|{self.ref or ''}|{self.flag}|{self.style}|{self.label}"
 
@@ -107,8 +111,8 @@ class Badge:
     not_modified_headers: list[tuple[bytes, bytes]] = field(repr=False)
 
     @classmethod
-    def make(cls, svg: bytes, cache_control: str) -> Badge:
-        etag = '"' + hashlib.sha256(svg).hexdigest()[:32] + '"'
+    def make(cls, svg: bytes, cache_control: str, etag: str | None = None) -> Badge:
+        etag = etag or '"' + hashlib.sha256(svg).hexdigest()[:32] + '"'
         common = [
             (b"cache-control", cache_control.encode()),
             (b"etag", etag.encode()),
@@ -135,7 +139,9 @@ class _Entry:
     def dumps(self) -> bytes:
         head = {
             "cc": self.badge.cache_control,
+            "ce": self.badge.etag,
             "dc": self.denied.cache_control,
+            "de": self.denied.etag,
             "p": self.private,
             "t": self.token_hash,
             "e": self.expires,
@@ -149,8 +155,8 @@ class _Entry:
         head = json.loads(head_bytes)
         n = head["n"]
         return cls(
-            Badge.make(body[:n], head["cc"]),
-            Badge.make(body[n:], head["dc"]),
+            Badge.make(body[:n], head["cc"], head.get("ce")),
+            Badge.make(body[n:], head["dc"], head.get("de")),
             head["p"],
             head["t"],
             head["e"],
@@ -220,17 +226,23 @@ class BadgeService:
         self.secret_key = secret_key
         self.version_check = version_check
         self.max_entries = max_entries
-        self._local: OrderedDict[str, _Entry] = OrderedDict()
+        self._local: OrderedDict[BadgeRequest, _Entry] = OrderedDict()
         self._versions: dict[str, tuple[str, float]] = {}
         self._inflight: dict[str, asyncio.Future[_Entry]] = {}
         self.renders = 0  # how many badges this process rendered (misses of both tiers)
 
     async def get(self, req: BadgeRequest, token: str | None = None) -> Badge:
-        version = await self._version(req.repo_key)
-        key = req.key()
-        entry = self._local.get(key)
+        repo_key = req.repo_key
+        known = self._versions.get(repo_key)
+        if known is not None and time.monotonic() - known[1] < self.version_check:
+            version = known[0]
+        else:
+            version = await self._version(repo_key)
+        entry = self._local.get(req)
         if entry is None or entry.version != version or entry.expires <= time.time():
-            entry = await self._fill(req, key, version)
+            entry = await self._fill(req, version)
+        else:
+            self._local.move_to_end(req)  # least recently used goes first
         if not entry.private:
             return entry.badge
         if token_matches(self.secret_key, token, entry.token_hash):
@@ -240,8 +252,12 @@ class BadgeService:
     async def _version(self, repo_key: str) -> str:
         now = time.monotonic()
         known = self._versions.get(repo_key)
-        if known is not None and now - known[1] < self.version_check:
-            return known[0]
+        if known is not None:
+            if now - known[1] < self.version_check:
+                return known[0]
+            # one request re-reads the version; the others keep the known one meanwhile, so a
+            # burst of 64 connections costs one Redis GET, not 64
+            self._versions[repo_key] = (known[0], now)
         try:
             raw = await self.cache.get(VERSION_PREFIX + repo_key)
         except UpstreamUnavailable as exc:
@@ -253,8 +269,8 @@ class BadgeService:
         self._versions[repo_key] = (version, now)
         return version
 
-    async def _fill(self, req: BadgeRequest, key: str, version: str) -> _Entry:
-        shared_key = ENTRY_PREFIX + hashlib.sha256(f"{version}\0{key}".encode()).hexdigest()
+    async def _fill(self, req: BadgeRequest, version: str) -> _Entry:
+        shared_key = ENTRY_PREFIX + hashlib.sha256(f"{version}\0{req.key()}".encode()).hexdigest()
         pending = self._inflight.get(shared_key)
         if pending is not None:
             return await asyncio.shield(pending)
@@ -262,7 +278,7 @@ class BadgeService:
         self._inflight[shared_key] = future
         try:
             entry = await self._shared_or_render(req, shared_key, version)
-            self._remember(key, entry)
+            self._remember(req, entry)
             future.set_result(entry)
             return entry
         except BaseException as exc:
@@ -317,7 +333,7 @@ class BadgeService:
         token_hash = state.settings.token_hash if private else None
         return _Entry(badge, denied, private, token_hash, expires, version)
 
-    def _remember(self, key: str, entry: _Entry) -> None:
+    def _remember(self, key: BadgeRequest, entry: _Entry) -> None:
         local = self._local
         local[key] = entry
         local.move_to_end(key)
@@ -329,8 +345,7 @@ class BadgeService:
         repo_key = f"{owner}/{repo}"
         version = f"{time.time_ns():x}.{secrets.token_hex(4)}"
         self._versions[repo_key] = (version, time.monotonic())
-        prefix = repo_key + "|"
-        for key in [k for k in self._local if k.startswith(prefix)]:
+        for key in [k for k in self._local if k.owner == owner and k.repo == repo]:
             del self._local[key]
         await self.cache.set(VERSION_PREFIX + repo_key, version.encode(), VERSION_TTL)
 

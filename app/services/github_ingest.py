@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import json
 import logging
 import tempfile
@@ -25,20 +24,21 @@ import anyio.to_thread
 
 from app.coverage.errors import CoverageError
 from app.coverage.model import CoverageReport
+from app.coverage.paths import PathFix, PathRules, module_map, normalise_report
 from app.errors import AppError
 from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext, PermanentError
+from app.repoconfig import RepoConfig
 from app.services import installations as inst
 from app.services import records
 from app.services.github_checks import complete_check, find_check_runs
+from app.services.github_config import load_config, read_file
 from app.services.github_runs import RunRef
 from app.services.ingest import record_report
 from app.services.records import UploadSource
 
 log = logging.getLogger("coverhub.github")
 
-DEFAULT_ARTIFACT_PATTERNS = ("coverage*",)
-DEFAULT_FLAG = "default"
 #: the most one artifact may weigh when downloaded (compressed)
 MAX_ARTIFACT_BYTES = 512 << 20
 MAX_ARTIFACTS = 500
@@ -53,8 +53,8 @@ class Artifact:
     size: int
 
 
-def choose_artifacts(items: Sequence[dict[str, Any]], patterns: Sequence[str]) -> list[Artifact]:
-    """Artifacts whose names match, newest per name (re-runs can leave duplicates)."""
+def choose_artifacts(items: Sequence[dict[str, Any]], config: RepoConfig) -> list[Artifact]:
+    """Artifacts the configuration wants, newest per name (re-runs can leave duplicates)."""
     newest: dict[str, Artifact] = {}
     for item in items:
         art = Artifact(
@@ -64,7 +64,7 @@ def choose_artifacts(items: Sequence[dict[str, Any]], patterns: Sequence[str]) -
             bool(item.get("expired")),
             int(item.get("size_in_bytes") or 0),
         )
-        if not any(fnmatch.fnmatchcase(art.name, p) for p in patterns):
+        if not config.wants_artifact(art.name):
             continue
         old = newest.get(art.name)
         if old is None or (art.created_at, art.id) > (old.created_at, old.id):
@@ -223,13 +223,43 @@ async def ingest_run_job(ctx: JobContext) -> None:
         raise
 
 
+async def config_ref(ctx: JobContext, ref: RunRef, pull_numbers: list[int]) -> str:
+    """Where the configuration is read: the pull request's base branch, else the default
+    branch; never the head (a fork must not relax its own gate)."""
+    if ref.base_ref:
+        return ref.base_ref
+
+    def from_db() -> str | None:
+        with ctx.store.engine.connect() as conn:
+            repo = records.find_repository(conn, ref.owner, ref.repo)
+            if repo is None or not pull_numbers:
+                return None
+            return inst.base_ref_of(conn, repo.id, pull_numbers[0])
+
+    base = await anyio.to_thread.run_sync(from_db)
+    return base or str(ref.repository.get("default_branch") or "main")
+
+
+async def path_rules(
+    gateway: GitHubGateway, gh: Any, ref: RunRef, config: RepoConfig, go: bool
+) -> PathRules:
+    """Path fixes and ignores from the configuration; for Go, the module map of go.mod."""
+    modules: dict[str, str] = {}
+    if go:
+        go_mod = await read_file(gateway, gh, ref.owner, ref.repo, "go.mod", ref.head_sha)
+        if go_mod is not None:
+            modules = module_map({"go.mod": go_mod.decode("utf-8", "replace")})
+    return PathRules(
+        fixes=tuple(PathFix.parse(f) for f in config.path_fixes),
+        ignore=config.path_ignore,
+        modules=modules,
+    )
+
+
 async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> None:
     services = ctx.services
-    patterns = DEFAULT_ARTIFACT_PATTERNS
-    flag = DEFAULT_FLAG
-    prefix = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
-    reports: list[CoverageReport] = []
-    raw_files: list[tuple[str, bytes]] = []
+    by_flag: dict[str, list[CoverageReport]] = {}
+    raw_files: dict[str, list[tuple[str, bytes]]] = {}
     with tempfile.TemporaryDirectory(prefix="coverhub-run-") as tmp:
         async with gateway.installation(ref.installation_id) as gh:
             items = await gateway.paginate(
@@ -241,16 +271,19 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                 limit=MAX_ARTIFACTS,
             )
             pull_numbers = await find_pull_requests(ctx, gateway, gh, ref)
-            chosen = choose_artifacts(items, patterns)
+            config, _problems = await load_config(
+                gateway, gh, ref.owner, ref.repo, await config_ref(ctx, ref, pull_numbers)
+            )
+            chosen = choose_artifacts(items, config)
             if not chosen:
                 log.info(
-                    "run %s of %s/%s has no artifact matching %s; nothing to do",
+                    "run %s of %s/%s has no coverage artifact (%s); nothing to do",
                     ref.run_id,
                     ref.owner,
                     ref.repo,
-                    ", ".join(patterns),
+                    ", ".join(config.artifacts),
                 )
-                await release_pending_check(gateway, gh, ref, patterns)
+                await release_pending_check(gateway, gh, ref, config.artifacts)
                 return
             for art in chosen:
                 label = f"artifact {art.name}"
@@ -265,29 +298,45 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                     raise PermanentError(
                         text if text.startswith(label) else f"{label}: {text}"
                     ) from exc
-                reports.append(report)
-                raw_files.extend((f"{art.name}/{name}", data) for name, data in raw)
+                flag = config.flag_for(art.name, ref.workflow_name)
+                by_flag.setdefault(flag, []).append(report)
+                raw_files.setdefault(flag, []).extend(
+                    (f"{art.name}/{name}", data) for name, data in raw
+                )
+            go = any(r.format in ("gocover", "gocovdata") for rs in by_flag.values() for r in rs)
+            rules = await path_rules(gateway, gh, ref, config, go)
 
-    def store_raw() -> None:
-        for name, data in raw_files:
-            services.store.put(f"{prefix}raw/{name}", data, "application/octet-stream")
-
-    await anyio.to_thread.run_sync(store_raw)
     from app.coverage.merge import merge
 
-    report = reports[0] if len(reports) == 1 else merge(reports)
-    combined = await record_report(
-        ctx,
-        owner=ref.owner,
-        repo=ref.repo,
-        sha=ref.head_sha,
-        branch=ref.head_branch,
-        flag=flag,
-        report=report,
-        source=UploadSource("workflow_run", ref.run_id, ref.attempt, ref.workflow_name),
-        repository=ref.repository,
-        installation_id=ref.installation_id,
-    )
+    results = {}
+    flags = sorted(by_flag)
+    for flag in flags:
+        reports = by_flag[flag]
+        prefix = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
+
+        def store_raw(
+            prefix: str = prefix, files: list[tuple[str, bytes]] = raw_files[flag]
+        ) -> None:
+            for name, data in files:
+                services.store.put(f"{prefix}raw/{name}", data, "application/octet-stream")
+
+        await anyio.to_thread.run_sync(store_raw)
+        report = reports[0] if len(reports) == 1 else merge(reports)
+        report = normalise_report(report, rules).report
+        combined = await record_report(
+            ctx,
+            owner=ref.owner,
+            repo=ref.repo,
+            sha=ref.head_sha,
+            branch=ref.head_branch,
+            flag=flag,
+            report=report,
+            source=UploadSource("workflow_run", ref.run_id, ref.attempt, ref.workflow_name),
+            repository=ref.repository,
+            installation_id=ref.installation_id,
+            finish=flag == flags[-1],  # one job, one completion: the last flag's commit
+        )
+        results[flag] = combined.native_display()
     log.info(
         "workflow run ingested",
         extra={
@@ -295,7 +344,7 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
             "run_id": ref.run_id,
             "attempt": ref.attempt,
             "sha": ref.head_sha,
-            "display": combined.native_display(),
+            "flags": results,
             "artifacts": [a.name for a in chosen],
             "pull_requests": pull_numbers,
         },

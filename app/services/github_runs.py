@@ -43,6 +43,7 @@ class RunRef:
     head_repo: str | None
     pull_requests: list[int] = field(default_factory=list)
     repository: dict[str, Any] = field(default_factory=dict)
+    base_ref: str | None = None  # the pull request's base branch, when the event names it
 
     @classmethod
     def from_event(cls, body: dict[str, Any]) -> RunRef:
@@ -51,12 +52,14 @@ class RunRef:
         owner, _, name = str(repository["full_name"]).partition("/")
         head_repository = run.get("head_repository") or {}
         prs = []
+        base_ref = None
         for pr in run.get("pull_requests") or []:
-            base_repo = ((pr or {}).get("base") or {}).get("repo") or {}
+            base = (pr or {}).get("base") or {}
             head = (pr or {}).get("head") or {}
-            same_repo = base_repo.get("id") in (None, repository.get("id"))
+            same_repo = (base.get("repo") or {}).get("id") in (None, repository.get("id"))
             if same_repo and head.get("sha") in (None, run["head_sha"]):
                 prs.append(int(pr["number"]))
+                base_ref = base_ref or base.get("ref")
         return cls(
             owner=owner,
             repo=name,
@@ -74,6 +77,7 @@ class RunRef:
                 k: repository.get(k)
                 for k in ("id", "full_name", "name", "private", "default_branch", "owner")
             },
+            base_ref=base_ref,
         )
 
     def to_payload(self) -> dict[str, Any]:

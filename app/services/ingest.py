@@ -102,6 +102,7 @@ async def record_report(
     report: CoverageReport,
     repository: dict[str, Any] | None = None,
     installation_id: int | None = None,
+    finish: bool = True,
 ) -> CoverageReport:
     """Store the upload's normalised report, record it, and refresh the commit's merged report,
     all committed with the job's completion. Returns the merged report of (sha, flag)."""
@@ -146,7 +147,7 @@ async def record_report(
             flag=flag,
         )
 
-    result: CoverageReport = await ctx.commit(write)
+    result: CoverageReport = await ctx.commit(write, finish=finish)
     await invalidate_badges(services, owner, repo)  # new badges on every replica
     return result
 

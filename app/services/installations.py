@@ -148,6 +148,15 @@ def upsert_pull_request(conn: sa.Connection, repository_id: int, pr: dict[str, A
         )
 
 
+def base_ref_of(conn: sa.Connection, repository_id: int, number: int) -> str | None:
+    row = conn.execute(
+        sa.select(pull_requests.c.base_ref).where(
+            pull_requests.c.repository_id == repository_id, pull_requests.c.number == number
+        )
+    ).first()
+    return str(row.base_ref) if row is not None and row.base_ref else None
+
+
 def pull_requests_for_sha(conn: sa.Connection, repository_id: int, sha: str) -> list[int]:
     rows = conn.execute(
         sa.select(pull_requests.c.number)

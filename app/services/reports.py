@@ -264,6 +264,11 @@ def _page(page: bytes) -> ReportFile:
     )
 
 
+def error_page(title: str, message: str) -> bytes:
+    """The HTML page of a refused report request (404, 403, 400): it says why."""
+    return html.render_message(title, message).encode()
+
+
 def report_service_for(services: Any) -> ReportService:
     """The process's ReportService for a Services container (made on first use)."""
     service: ReportService | None = getattr(services, "report_service", None)
