@@ -6,13 +6,13 @@ Grammar (reference/formats.md §1.1, golang.org/x/tools/cover ``ParseProfilesFro
     FILE:SL.SC,EL.EC NSTMT COUNT
 
 Each block line is read from the right, so ``FILE`` may hold ``:`` (``C:\\src\\a.go``) and spaces.
-The input is read line by line and never held whole in memory. What this parser does beyond
+The input is read line by line (in batches) and never held whole. What this parser does beyond
 x/tools, all deliberate:
 
 * extra ``mode:`` lines (``cat a.out b.out``) are skipped when they repeat the first mode; another
   mode is refused, naming both (x/tools would fail on any second mode line);
-* blocks repeated with the same position are merged while reading, as x/tools does (``NSTMT`` must
-  match; ``set`` ORs, ``count``/``atomic`` add, saturating at ``Limits.max_count``);
+* blocks repeated with the same position are merged, as x/tools does (``NSTMT`` must match;
+  ``set`` ORs, ``count``/``atomic`` add, saturating at ``Limits.max_count``);
 * blank lines are skipped, a ``\\r\\n`` line end and a UTF-8 byte order mark are accepted;
 * numbers are plain ASCII digits (no sign), line numbers are ``1..Limits.max_line_number``, a block
   never ends before it starts, and ``set`` counts above 1 read as 1;
@@ -26,39 +26,78 @@ the largest count among the blocks touching it; a line touched by both run and n
 *partial*, recorded as ``branches[line] = (blocks run, blocks touching)``. Paths stay as the
 profile writes them (import paths); mapping to repository paths is :mod:`app.coverage.paths`' job.
 
-:func:`merge_profiles` merges parsed profiles by Go's rules; see its docstring for the cases Go
-itself does not define (mixed modes, blocks from different toolchains).
+The input is read in batches of lines. A batch of well-formed block lines (the whole of a real
+profile but its mode line) is split and checked with whole-batch operations; any batch holding
+something else (a blank or ``mode:`` line, a number out of bounds, a new file past a limit) is
+read again line by line, which gives the exact error. Repeated blocks are merged (and checked) per
+file once the input is read; an error about one names the line it is on, and of several errors the
+one on the earliest line is raised, as if everything had been read line by line.
+
+:func:`merge_profiles` (:mod:`.gocover_merge`) merges parsed profiles by Go's rules; see its
+docstring for the cases Go itself does not define (mixed modes, blocks from different toolchains).
+:mod:`.gocover_build` turns blocks into the model.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from fractions import Fraction
+from bisect import bisect_left
+from collections.abc import Sequence
+from functools import partial
+from itertools import accumulate, islice, repeat
+from operator import itemgetter, le, lt
 from typing import BinaryIO
 
-from app.coverage import percent
-from app.coverage.errors import IncompatibleReports, InvalidReport, LimitExceeded
-from app.coverage.model import Counts, CoverageReport, FileCoverage, GoBlock, LineHits
+from app.coverage.errors import CoverageError, InvalidReport, LimitExceeded
+from app.coverage.model import CoverageReport, FileCoverage
 from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
+from app.coverage.parsers.gocover_build import (
+    FORMAT,
+    GO_BLOCK_FORMATS,
+    MODES,
+    UNIT,
+    Columns,
+    GoBlocks,
+    SpanBudget,
+    block_lines,
+    build_columns,
+    build_file,
+    package_of,
+    position,
+    report_of,
+    strictly_increasing,
+)
+from app.coverage.parsers.gocover_merge import _conflicting, merge_profiles
 
-FORMAT = "gocover"
-UNIT = "statements"
-
-#: Report formats that carry Go blocks and merge by Go's rules (text profiles, GOCOVERDIR data).
-GO_BLOCK_FORMATS = frozenset({FORMAT, "gocovdata"})
-
-#: The counter modes Go writes.
-MODES = ("set", "count", "atomic")
+__all__ = [
+    "FORMAT",
+    "GO_BLOCK_FORMATS",
+    "MAX_LINE_BYTES",
+    "MODES",
+    "UNIT",
+    "GoBlocks",
+    "SpanBudget",
+    "_conflicting",
+    "block_lines",
+    "build_file",
+    "merge_profiles",
+    "package_of",
+    "parse",
+    "report_of",
+    "sniff",
+]
 
 #: The longest line read; Go's own reader (``bufio.Scanner``, ``MaxScanTokenSize``) stops here too.
 MAX_LINE_BYTES = 64 * 1024
+#: How many lines are read and checked at once.
+BATCH_LINES = 4096
 
 _INT64_MAX = 2**63 - 1
 _BOM = b"\xef\xbb\xbf"
-
-#: (SL, SC, EL, EC) -> (NSTMT, COUNT)
-_BlockMap = dict[tuple[int, int, int, int], tuple[int, int]]
+#: What is left of a well-formed ``SL.SC,EL.EC NSTMT COUNT`` line once its digits are deleted.
+_SKELETON = b".,.  \n"
+_SKELETON_CRLF = b".,.  \r\n"
+#: Field separators of the numbers part, all made spaces (then one split gives every number).
+_SEPARATORS = bytes.maketrans(b".,\n", b"   ")
 
 
 def sniff(name: str, head: bytes) -> bool:
@@ -72,105 +111,267 @@ def sniff(name: str, head: bytes) -> bool:
 
 def parse(stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS) -> CoverageReport:
     """Read one Go text profile (possibly several concatenated ones of the same mode)."""
-    files: dict[bytes, _BlockMap] = {}
-    mode = ""
-    read = 0
-    number = 0
-    max_line = limits.max_line_number
-    max_count = limits.max_count
-    while True:
-        raw = stream.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            break
-        number += 1
-        read += len(raw)
-        if read > limits.max_bytes:
-            raise LimitExceeded(name, f"the input is larger than {limits.max_bytes} bytes")
-        if raw.endswith(b"\n"):
-            line = raw[:-1]
-        elif len(raw) > MAX_LINE_BYTES:
-            raise LimitExceeded(name, f"line {number} is longer than {MAX_LINE_BYTES} bytes")
-        else:
-            line = raw
-        if line.endswith(b"\r"):
-            line = line[:-1]
-        if not mode:
-            if number == 1:
-                line = line.removeprefix(_BOM)
-            mode = _mode_of(line, name, number)
-            continue
-        if line.startswith(b"mode:") and _is_mode_line(line):
-            other = line[5:].strip().decode("utf-8", "replace")
-            if other != mode:
-                raise InvalidReport(
-                    name,
-                    f"line {number}: a second profile with mode {other!r} follows one with mode "
-                    f"{mode!r}; Go profiles of different modes cannot be concatenated",
-                )
-            continue
-        if not line.strip():
-            continue
-        match = _BLOCK.fullmatch(line)
-        if match is not None:
-            fname = match[1]
-            sl, sc, el, ec, nstmt, count = map(int, match.groups()[1:])
-            key = (sl, sc, el, ec)
-            if (
-                max(key) > _INT64_MAX
-                or nstmt > _INT64_MAX
-                or count > _INT64_MAX
-                or not sl
-                or not el
-                or (el, ec) < (sl, sc)
-            ):
-                fname, key, nstmt, count = _block_line(line, name, number)  # raises
-        else:
-            fname, key, nstmt, count = _block_line(line, name, number)
-        if key[0] > max_line or key[2] > max_line:
-            raise LimitExceeded(
-                name, f"line {number}: line number {max(key[0], key[2])} is above {max_line}"
-            )
-        if count > max_count:
-            raise LimitExceeded(name, f"line {number}: count {count} is above {max_count}")
-        if mode == "set" and count > 1:
-            count = 1
-        blocks = files.get(fname)
-        if blocks is None:
-            if len(files) >= limits.max_files:
-                raise LimitExceeded(name, f"more than {limits.max_files} source files")
-            try:
-                fname.decode("utf-8")
-            except UnicodeDecodeError:
-                raise InvalidReport(name, f"line {number}: the file name is not UTF-8") from None
-            blocks = files[fname] = {}
-        previous = blocks.get(key)
-        if previous is None:
-            blocks[key] = (nstmt, count)
-            continue
-        if previous[0] != nstmt:
-            raise InvalidReport(
-                name,
-                f"line {number}: inconsistent NumStmt for the repeated block "
-                f"{_label(fname)}:{_position(key)}: changed from {previous[0]} to {nstmt}",
-            )
-        merged = previous[1] | count if mode == "set" else min(previous[1] + count, max_count)
-        blocks[key] = (nstmt, merged)
-    if not mode:
-        raise InvalidReport(name, "empty input: a Go profile starts with a 'mode:' line")
+    reader = _Reader(name, limits)
+    try:
+        reader.run(stream)
+    except CoverageError:
+        earlier = reader.merge_repeats()  # a repeated block on an earlier line goes first
+        if earlier is not None:
+            raise earlier from None
+        raise
+    error = reader.merge_repeats()
+    if error is not None:
+        raise error
     budget = SpanBudget(name, limits.max_lines)
     out: dict[str, FileCoverage] = {}
+    files = reader.files
     for raw_name in sorted(files, key=_label):
         path = _label(raw_name)
-        out[path] = build_file(path, files[raw_name], budget)
-    return report_of(mode, out)
+        blocks = files.pop(raw_name)
+        out[path] = build_columns(path, blocks.cols, budget, blocks.ordered)
+    return report_of(reader.mode, out)
 
 
 def _label(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def _position(key: tuple[int, int, int, int]) -> str:
-    return f"{key[0]}.{key[1]},{key[2]}.{key[3]}"
+class _Reader:
+    """The reading state: the mode, lines and bytes read so far, and each file's blocks."""
+
+    def __init__(self, name: str, limits: Limits) -> None:
+        self.name = name
+        self.limits = limits
+        self.mode = ""
+        self.read = 0
+        self.number = 0
+        self.files: dict[bytes, Columns] = {}
+
+    def run(self, stream: BinaryIO) -> None:
+        lines = iter(partial(stream.readline, MAX_LINE_BYTES + 1), b"")
+        self.slow(list(islice(lines, 1)))
+        if not self.mode:
+            raise InvalidReport(self.name, "empty input: a Go profile starts with a 'mode:' line")
+        while batch := list(islice(lines, BATCH_LINES)):
+            if not self.fast(batch):
+                self.slow(batch)
+
+    # -- a batch of well-formed block lines, with whole-batch operations ----------------------
+    def fast(self, batch: list[bytes]) -> bool:
+        """Read a batch of block lines in bulk; ``False`` (nothing done) if it has anything else."""
+        n = len(batch)
+        data = b"".join(batch)
+        size = len(data)
+        if self.read + size > self.limits.max_bytes:
+            return False
+        newlines = data.count(b"\n")
+        if newlines != n:  # only the last line of the input may lack its "\n"
+            last = batch[-1]
+            if newlines != n - 1 or last.endswith(b"\n") or len(last) > MAX_LINE_BYTES:
+                return False
+            batch = [*batch[:-1], last + b"\n"]  # a copy: the line-by-line path needs the line
+            data += b"\n"
+        names, counts, numbers = _split_names(batch, data)
+        if not names:
+            return False
+        skeleton = numbers.translate(None, b"0123456789")
+        if skeleton != _SKELETON * n:
+            if skeleton != _SKELETON_CRLF * n:
+                return False
+            numbers = numbers.replace(b"\r\n", b"\n")
+        tokens = numbers.translate(_SEPARATORS).split(b" ")
+        tokens.pop()  # after the last "\n"
+        try:
+            values = list(map(_NUMBERS.__getitem__, tokens))
+        except ValueError:  # an empty or too long number: line by line
+            return False
+        cols = [values[k::6] for k in range(6)]
+        sl, sc, el, ec, _, cnt = cols
+        if (
+            min(sl) < 1
+            or max(el) > self.limits.max_line_number
+            or max(cnt) > self.limits.max_count
+            or not (
+                all(map(lt, sl, el))  # no block on one line: nothing more to compare
+                or all(map(le, zip(sl, sc, strict=True), zip(el, ec, strict=True)))
+            )
+        ):
+            return False
+        files = self.files
+        new = [fname for fname in dict.fromkeys(names) if fname not in files]
+        if new:
+            if len(files) + len(new) > self.limits.max_files:
+                return False
+            try:
+                for fname in new:
+                    fname.decode("utf-8")
+            except UnicodeDecodeError:
+                return False
+            for fname in new:
+                files[fname] = Columns()
+        if self.mode == "set" and max(cnt) > 1:
+            cols[5] = list(map(min, cnt, repeat(1)))
+        start = 0
+        first = self.number + 1
+        for fname, count in zip(names, counts, strict=True):
+            files[fname].extend(cols, start, start + count, first + start)
+            start += count
+        self.number += n
+        self.read += size
+        return True
+
+    # -- line by line, with the exact error -------------------------------------------------
+    def slow(self, batch: Sequence[bytes]) -> None:
+        name = self.name
+        limits = self.limits
+        max_line = limits.max_line_number
+        max_count = limits.max_count
+        for raw in batch:
+            self.number += 1
+            number = self.number
+            self.read += len(raw)
+            if self.read > limits.max_bytes:
+                raise LimitExceeded(name, f"the input is larger than {limits.max_bytes} bytes")
+            if raw.endswith(b"\n"):
+                line = raw[:-1]
+            elif len(raw) > MAX_LINE_BYTES:
+                raise LimitExceeded(name, f"line {number} is longer than {MAX_LINE_BYTES} bytes")
+            else:
+                line = raw
+            if line.endswith(b"\r"):
+                line = line[:-1]
+            mode = self.mode
+            if not mode:
+                if number == 1:
+                    line = line.removeprefix(_BOM)
+                self.mode = _mode_of(line, name, number)
+                continue
+            if line.startswith(b"mode:") and _is_mode_line(line):
+                other = line[5:].strip().decode("utf-8", "replace")
+                if other != mode:
+                    raise InvalidReport(
+                        name,
+                        f"line {number}: a second profile with mode {other!r} follows one with "
+                        f"mode {mode!r}; Go profiles of different modes cannot be concatenated",
+                    )
+                continue
+            if not line.strip():
+                continue
+            fname, key, nstmt, count = _block_line(line, name, number)
+            if key[0] > max_line or key[2] > max_line:
+                raise LimitExceeded(
+                    name, f"line {number}: line number {max(key[0], key[2])} is above {max_line}"
+                )
+            if count > max_count:
+                raise LimitExceeded(name, f"line {number}: count {count} is above {max_count}")
+            if mode == "set" and count > 1:
+                count = 1
+            blocks = self.files.get(fname)
+            if blocks is None:
+                if len(self.files) >= limits.max_files:
+                    raise LimitExceeded(name, f"more than {limits.max_files} source files")
+                try:
+                    fname.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise InvalidReport(
+                        name, f"line {number}: the file name is not UTF-8"
+                    ) from None
+                blocks = self.files[fname] = Columns()
+            blocks.append((*key, nstmt, count), number)
+
+    # -- repeated blocks ----------------------------------------------------------------------
+    def merge_repeats(self) -> InvalidReport | None:
+        """Merge the blocks repeated in a file as x/tools does (``set`` ORs, the others add up,
+        saturating at ``Limits.max_count``); the error about the earliest line whose repeated
+        block has another NSTMT, if any."""
+        first: tuple[int, str] | None = None
+        for fname, blocks in self.files.items():
+            found = _merge_repeats(blocks, self.mode == "set", self.limits.max_count)
+            if found is not None and (first is None or found[0] < first[0]):
+                number, key, before, after = found
+                problem = (
+                    f"line {number}: inconsistent NumStmt for the repeated block "
+                    f"{_label(fname)}:{position(key)}: changed from {before} to {after}"
+                )
+                first = (number, problem)
+        return None if first is None else InvalidReport(self.name, first[1])
+
+
+def _split_names(batch: list[bytes], data: bytes) -> tuple[list[bytes], list[int], bytes]:
+    """Split lines ``FILE:NUMBERS\\n`` (``data`` is them joined) into runs of one file: the files,
+    the lines in each run and the numbers parts of all lines (each ending in ``\\n``). No names if
+    a line has no ``:`` or a blank name. A line seen as ``FILE:`` + something that is not numbers
+    (its file name holds ``:``) is caught by the caller's check of the numbers."""
+    names: list[bytes] = []
+    counts: list[int] = []
+    parts: list[bytes] = []
+    offsets = list(accumulate(map(len, batch), initial=0))
+    n = len(batch)
+    i = 0
+    while i < n:
+        line = batch[i]
+        colon = line.rfind(b":")
+        if colon <= 0:
+            return [], [], b""
+        head = line[: colon + 1]
+        # Where the lines of this file end, if they are all together (checked just below).
+        j = bisect_left(batch, True, i + 1, n, key=partial(_lacks, head))
+        prefix = b"\n" + head
+        if data.count(prefix, offsets[i], offsets[j]) != j - i - 1:
+            j = i + 1
+            while j < n and batch[j].startswith(head):
+                j += 1
+        names.append(line[:colon])
+        counts.append(j - i)
+        parts += map(itemgetter(slice(colon + 1, None)), islice(batch, i, j))
+        i = j
+    return names, counts, b"".join(parts)
+
+
+def _lacks(head: bytes, line: bytes) -> bool:
+    return not line.startswith(head)
+
+
+class _Numbers(dict[bytes, int]):
+    """Numbers by their digits: the small ones looked up, the others converted (up to 18 digits:
+    longer ones, and empty ones, raise ValueError)."""
+
+    def __missing__(self, digits: bytes) -> int:
+        if len(digits) > 18:
+            raise ValueError(digits)
+        return int(digits)
+
+
+_NUMBERS = _Numbers((str(value).encode(), value) for value in range(10_000))
+
+
+def _merge_repeats(
+    blocks: Columns, to_set: bool, max_count: int
+) -> tuple[int, tuple[int, int, int, int], int, int] | None:
+    """Merge one file's repeated blocks in place; the first inconsistent repeat, if any:
+    (input line, position, NSTMT before, NSTMT on that line)."""
+    sl, sc, el, ec, ns, cnt = blocks.cols
+    blocks.ordered = strictly_increasing(sl, sc, el, ec)
+    if blocks.ordered:
+        return None
+    keys = list(zip(sl, sc, el, ec, strict=True))
+    if len(set(keys)) == len(keys):
+        return None
+    merged: dict[tuple[int, int, int, int], list[int]] = {}
+    for index, (key, nstmt, count) in enumerate(zip(keys, ns, cnt, strict=True)):
+        previous = merged.get(key)
+        if previous is None:
+            merged[key] = [nstmt, count]
+        elif previous[0] != nstmt:
+            return blocks.number(index), key, previous[0], nstmt
+        elif to_set:
+            previous[1] |= count
+        else:
+            previous[1] = min(previous[1] + count, max_count)
+    rows = [(*key, nstmt, count) for key, (nstmt, count) in merged.items()]
+    blocks.cols = tuple(list(col) for col in zip(*rows, strict=True))
+    blocks.runs = []  # no error can be about these blocks any more
+    return None
 
 
 def _is_mode_line(line: bytes) -> bool:
@@ -243,12 +444,6 @@ def _block_line(
     return rest, (sl, sc, el, ec), nstmt, count
 
 
-#: The well-formed block line, fast path of :func:`_block_line` (the numbers fix the split).
-_BLOCK = re.compile(
-    rb"(.+):([0-9]{1,19})\.([0-9]{1,19}),([0-9]{1,19})\.([0-9]{1,19}) ([0-9]{1,19}) ([0-9]{1,19})",
-    re.DOTALL,
-)
-
 _SEEK = (
     (b" ", "Count"),
     (b" ", "NumStmt"),
@@ -257,260 +452,3 @@ _SEEK = (
     (b".", "StartCol"),
     (b":", "StartLine"),
 )
-
-
-class SpanBudget:
-    """Bounds the line projection work: Σ over blocks of the lines each one spans.
-
-    A hostile profile can repeat a block that spans ten million lines; the projection would then
-    cost far more than the input's size. Real profiles' blocks hardly overlap, so the sum is about
-    the number of measured lines, and ``Limits.max_lines`` bounds it.
-    """
-
-    __slots__ = ("left", "limit", "name")
-
-    def __init__(self, name: str, limit: int) -> None:
-        self.name = name
-        self.limit = limit
-        self.left = limit
-
-    def spend(self, lines: int) -> None:
-        self.left -= lines
-        if self.left < 0:
-            raise LimitExceeded(
-                self.name, f"the blocks span more than {self.limit} lines in all (Limits.max_lines)"
-            )
-
-
-def block_lines(block: tuple[int, int, int, int]) -> range:
-    """Lines a block touches: SL..EL-1, EL too when EC > 2, and never fewer than SL itself."""
-    sl, _, el, ec = block
-    last = el if ec > 2 else el - 1
-    return range(sl, max(last, sl) + 1)
-
-
-def package_of(path: str) -> str | None:
-    """The directory part of a profile path: the Go import path of the file's package."""
-    cut = max(path.rfind("/"), path.rfind("\\"))
-    return path[:cut] if cut > 0 else None
-
-
-def build_file(
-    path: str,
-    blocks: Mapping[tuple[int, int, int, int], tuple[int, int]],
-    budget: SpanBudget | None = None,
-) -> FileCoverage:
-    """The :class:`FileCoverage` of one file's blocks: native statements, lines, partials."""
-    ordered = tuple(
-        GoBlock(key[0], key[1], key[2], key[3], nstmt, count)
-        for key, (nstmt, count) in sorted(blocks.items())
-    )
-    covered = total = 0
-    hits: dict[int, int] = {}
-    touching: dict[int, int] = {}
-    run: dict[int, int] = {}
-    for b in ordered:
-        total += b.statements
-        if b.count:
-            covered += b.statements
-        if not b.statements:
-            continue
-        lines = block_lines(b.key)
-        if budget is not None:
-            budget.spend(len(lines))
-        was_run = 1 if b.count else 0
-        for line in lines:
-            if line in hits:
-                if b.count > hits[line]:
-                    hits[line] = b.count
-                touching[line] += 1
-                run[line] += was_run
-            else:
-                hits[line] = b.count
-                touching[line] = 1
-                run[line] = was_run
-    branches = {line: (run[line], n) for line, n in sorted(touching.items()) if 0 < run[line] < n}
-    return FileCoverage(
-        path=path,
-        lines=LineHits.from_mapping(hits),
-        branches=branches,
-        native=Counts(covered, total),
-        package=package_of(path),
-        blocks=ordered,
-    )
-
-
-def report_of(mode: str, files: Mapping[str, FileCoverage]) -> CoverageReport:
-    return CoverageReport(
-        format=FORMAT,
-        unit=UNIT,
-        rule=percent.GO,
-        mode=mode,
-        files={path: files[path] for path in sorted(files)},
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# merging
-
-
-def merge_profiles(
-    reports: Sequence[CoverageReport], source: str, limits: Limits = DEFAULT_LIMITS
-) -> CoverageReport:
-    """Merge parsed Go profiles the way Go's tools do; ``source`` names the merge in errors.
-
-    Inputs may be text profiles (``gocover``) or GOCOVERDIR reports (``gocovdata``): both carry
-    Go blocks. The result is a ``gocover`` report (:mod:`app.coverage.writers.gocover` writes it).
-
-    * Blocks of the same file at the same position (SL, SC, EL, EC) are one block: their NSTMT
-      must be equal (else :class:`IncompatibleReports`); ``set`` ORs the counts, ``count`` and
-      ``atomic`` add them, saturating at ``limits.max_count`` (x/tools, gocovmerge, covdata).
-    * A block present in only some inputs is kept as it is (gocovmerge inserts it) as long as it
-      does not overlap a block that the other inputs have at another position.
-    * Different modes: every count becomes hit/miss (0/1) and the result is labelled ``set``
-      (formats.md §1.3 service rule: 0/1 must not be summed with real counts). Go's covdata
-      would instead upgrade the mode; the covered statements, hence the headline, are the same.
-    * Blocks of one file that overlap without being identical (profiles of the same source from
-      different Go toolchains, whose block boundaries differ) cannot be merged block by block.
-      That file is then merged at line level: its blocks are dropped (``blocks=None``), line hits
-      are ORed (``set``) or added, and a line stays partial only if every input that ran it had
-      it partial. Its native statements are those of the first input that still has blocks,
-      a block counting as covered when it ran there or when every line it touches is fully hit
-      after the merge. A file that only line-level data is left for (merged that way before)
-      keeps the first input's statement total and the best covered count seen for that total.
-    """
-    if not reports:
-        raise IncompatibleReports(source, "there is no Go profile to merge")
-    for r in reports:
-        if r.format not in GO_BLOCK_FORMATS or r.mode not in MODES:
-            raise IncompatibleReports(
-                source, f"a {r.format} report cannot be merged with Go profiles by Go's rules"
-            )
-    modes = {r.mode for r in reports}
-    mode = reports[0].mode if len(modes) == 1 else "set"
-    assert mode is not None
-    to_set = mode == "set"
-    by_path: dict[str, list[FileCoverage]] = {}
-    for r in reports:
-        for path, f in r.files.items():
-            by_path.setdefault(path, []).append(f)
-    if len(by_path) > limits.max_files:
-        raise LimitExceeded(source, f"more than {limits.max_files} source files")
-    budget = SpanBudget(source, limits.max_lines)
-    out: dict[str, FileCoverage] = {}
-    for path, inputs in by_path.items():
-        if all(f.blocks is not None for f in inputs):
-            maps = [_block_map(f, to_set) for f in inputs]
-            if not _conflicting(maps):
-                merged = _merge_blocks(maps, path, to_set, source, limits.max_count)
-                out[path] = build_file(path, merged, budget)
-                continue
-        out[path] = _merge_lines(path, inputs, to_set, limits.max_count)
-    return report_of(mode, out)
-
-
-def _block_map(f: FileCoverage, to_set: bool) -> _BlockMap:
-    assert f.blocks is not None
-    if to_set:
-        return {b.key: (b.statements, 1 if b.count else 0) for b in f.blocks}
-    return {b.key: (b.statements, b.count) for b in f.blocks}
-
-
-def _conflicting(maps: Sequence[_BlockMap]) -> bool:
-    """Do two blocks overlap while not every input has both? (then they are not Go's blocks)."""
-    if all(m.keys() == maps[0].keys() for m in maps[1:]):
-        return False
-    holders: dict[tuple[int, int, int, int], int] = {}
-    for index, m in enumerate(maps):
-        bit = 1 << index
-        for key in m:
-            holders[key] = holders.get(key, 0) | bit
-    # Sweep by start position; for each group of inputs (a bit mask) remember the furthest end
-    # seen. A block overlaps an earlier one exactly when that one ends after this one starts.
-    furthest: dict[int, tuple[int, int]] = {}
-    for key in sorted(holders):
-        start, end = (key[0], key[1]), (key[2], key[3])
-        if start == end:
-            continue
-        mask = holders[key]
-        for other, other_end in furthest.items():
-            if other != mask and other_end > start:
-                return True
-        if furthest.get(mask, (0, 0)) < end:
-            furthest[mask] = end
-    return False
-
-
-def _merge_blocks(
-    maps: Sequence[_BlockMap], path: str, to_set: bool, source: str, max_count: int
-) -> _BlockMap:
-    merged: _BlockMap = dict(maps[0])
-    for m in maps[1:]:
-        for key, (nstmt, count) in m.items():
-            previous = merged.get(key)
-            if previous is None:
-                merged[key] = (nstmt, count)
-                continue
-            if previous[0] != nstmt:
-                raise IncompatibleReports(
-                    source,
-                    f"{path}:{_position(key)} has {previous[0]} statements in one profile and "
-                    f"{nstmt} in another",
-                )
-            total = previous[1] | count if to_set else min(previous[1] + count, max_count)
-            merged[key] = (nstmt, total)
-    return merged
-
-
-def _merge_lines(
-    path: str, inputs: Sequence[FileCoverage], to_set: bool, max_count: int
-) -> FileCoverage:
-    hits: dict[int, int] = {}
-    full: set[int] = set()  # lines some input ran without being partial
-    partials: dict[int, tuple[int, int]] = {}
-    for f in inputs:
-        for line, count in f.lines.items_sorted():
-            if to_set:
-                count = 1 if count else 0
-                hits[line] = max(hits.get(line, 0), count)
-            else:
-                hits[line] = min(hits.get(line, 0) + count, max_count)
-            if not count:
-                continue
-            pair = f.branches.get(line)
-            if pair is None or pair[0] >= pair[1]:
-                full.add(line)
-            elif line not in partials or _ratio(pair) > _ratio(partials[line]):
-                partials[line] = pair
-    branches = {line: pair for line, pair in sorted(partials.items()) if line not in full}
-    native = _line_level_native(inputs, hits, branches)
-    return FileCoverage(
-        path=path,
-        lines=LineHits.from_mapping(hits),
-        branches=branches,
-        native=native,
-        package=inputs[0].package,
-        blocks=None,
-    )
-
-
-def _ratio(pair: tuple[int, int]) -> Fraction:
-    return Fraction(pair[0], pair[1]) if pair[1] else Fraction(0)
-
-
-def _line_level_native(
-    inputs: Iterable[FileCoverage], hits: Mapping[int, int], partial: Mapping[int, object]
-) -> Counts:
-    inputs = list(inputs)
-    for f in inputs:
-        if f.blocks is None:
-            continue
-        covered = total = 0
-        for b in f.blocks:
-            total += b.statements
-            if b.count or all(hits.get(n, 0) and n not in partial for n in block_lines(b.key)):
-                covered += b.statements
-        return Counts(covered, total)
-    total = inputs[0].native.total
-    best = max(f.native.covered for f in inputs if f.native.total == total)
-    return Counts(min(best, total), total)

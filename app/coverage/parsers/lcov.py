@@ -1,6 +1,9 @@
 """LCOV tracefiles (``lcov.info``): geninfo 1.x and 2.x records (reference/formats.md §5).
 
-The file is read line by line. Every record (``SF:`` ... ``end_of_record``) adds to its source file:
+The file is read in chunks of whole lines; the ``DA`` and ``BRDA`` lines that make up most of it
+are read a record at a time in bulk (:mod:`.lcov_bulk`), any other line one by one, and a record
+whose bulk is not plain is read again line by line for the exact error (the earliest line's).
+Every record (``SF:`` ... ``end_of_record``) adds to its source file:
 several records for one ``SF`` (the same or different ``TN``) are merged the way ``lcov -a`` does,
 ``DA`` counts summed, ``BRDA`` matched by (line, block, branch) and summed with ``'-' + n = n``,
 functions matched by name with their counts summed. The summary lines ``LF/LH/FNF/FNH/BRF/BRH`` are
@@ -21,14 +24,26 @@ The native unit is lines; the headline is lcov's ``rate()`` at precision 1 (:dat
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import itemgetter
 from typing import BinaryIO
 
 from app.coverage import percent
-from app.coverage.errors import InvalidReport, LimitExceeded
-from app.coverage.model import MAX_COUNT, Counts, CoverageReport, FileCoverage, Function, LineHits
+from app.coverage.errors import CoverageError, InvalidReport, LimitExceeded
+from app.coverage.model import Counts, CoverageReport, FileCoverage, Function, LineHits
 from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
+from app.coverage.parsers.lcov_bulk import (
+    BranchKey,
+    add_branch,
+    add_count,
+    add_runs,
+    fold,
+    line_hits,
+    saturate,
+)
 
 FORMAT = "lcov"
 
@@ -55,8 +70,10 @@ class _FileAcc:
     """What the records seen so far say about one source file (merged across records)."""
 
     lines: dict[int, int] = field(default_factory=dict)
-    #: line -> {(block, branch): taken or None for '-'}
-    branches: dict[int, dict[tuple[bytes, bytes], int | None]] = field(default_factory=dict)
+    #: (line numbers, counts) of DA lines read in bulk, not yet in ``lines``
+    bulk: list[tuple[list[int], list[int]]] = field(default_factory=list)
+    #: (line, block, branch) -> taken, or None for '-'
+    branches: dict[BranchKey, int | None] = field(default_factory=dict)
     #: name -> [start line, end line or 0, hits]
     functions: dict[str, list[int]] = field(default_factory=dict)
 
@@ -75,24 +92,10 @@ class _Done:
     """A finished file kept compact until the end of the input (a later record may add to it)."""
 
     lines: LineHits
-    branches: dict[int, dict[tuple[bytes, bytes], int | None]]
+    branches: dict[BranchKey, int | None]
     functions: dict[str, list[int]]
-
-
-def _saturate(value: int) -> int:
-    return value if value < MAX_COUNT else MAX_COUNT
-
-
-def _add_branch(acc: _FileAcc, line: int, key: tuple[bytes, bytes], taken: int | None) -> None:
-    """lcov's rule for a branch seen again: ``'-' + n = n``, otherwise the counts add up."""
-    per_line = acc.branches.get(line)
-    if per_line is None:
-        per_line = acc.branches[line] = {}
-    old = per_line.get(key)
-    if old is None:
-        per_line[key] = taken
-    elif taken is not None:
-        per_line[key] = _saturate(old + taken)
+    #: how many of the lines ran
+    covered: int
 
 
 class _Parser:
@@ -190,40 +193,50 @@ class _Parser:
     def too_long(self, lineno: int) -> LimitExceeded:
         return LimitExceeded(self.name, f"line {lineno} is longer than {MAX_LINE_BYTES} bytes")
 
-    def da_block(self, da: bytes, lines: dict[int, int], lineno: int) -> int:
-        """Read consecutive ``DA`` lines (``da``: whole lines joined by ``\n``) in bulk.
+    def detail_lines(self, pending: list[tuple[int, bytes]], acc: _FileAcc) -> None:
+        """Add the pending runs of ``DA`` and ``BRDA`` lines of a record to ``acc``; clear them.
 
-        The bulk of every tracefile is ``DA:<line>,<count>`` lines. They are checked and converted
-        with C-level bytes and ``map`` calls; anything unusual (a checksum, a sign, a bound) makes
-        the block take the line-by-line path with its exact error messages. Returns the new line
-        number.
+        ``pending`` holds (number of the line before the run, the run's whole lines joined by
+        ``\n``). The bulk of every tracefile is ``DA:<line>,<count>`` and ``BRDA`` lines: all runs
+        of a record are checked and converted at once with C-level bytes and ``map`` calls;
+        anything unusual (a checksum, a sign, a bound, a comma in a branch name) sends them down
+        the line-by-line path with its exact errors.
         """
-        n = da.count(b"\n") + 1
-        tokens = da[3:].replace(b"\nDA:", b",").split(b",")
-        if (
-            len(tokens) == 2 * n
-            and b"".join(tokens).isdigit()
-            and min(map(len, tokens)) > 0
-            and max(map(len, tokens)) < 19
-        ):
-            numbers = list(map(int, tokens[0::2]))
-            hits = list(map(int, tokens[1::2]))
+        if not pending:
+            return
+        runs = [run for _, run in pending]
+        if not add_runs(runs, self.limits, acc.bulk, acc.branches):
+            for lineno, run in pending:
+                for raw in run.split(b"\n"):
+                    lineno += 1
+                    self.lineno = lineno
+                    if raw.startswith(b"DA:"):
+                        self.da(raw.strip()[3:].decode("utf-8", "replace"), acc.lines)
+                    else:
+                        self.brda(raw.strip()[5:], acc)
+        pending.clear()
+
+    def brda(self, rest_b: bytes, acc: _FileAcc) -> None:
+        """One ``BRDA`` line (after ``BRDA:``): a fast path for well-formed lines."""
+        first = rest_b.split(b",", 2)
+        if len(first) == 3:
+            branch, comma, taken_b = first[2].rpartition(b",")
+            a = first[0]
             if (
-                min(numbers) > 0
-                and max(numbers) <= self.limits.max_line_number
-                and max(hits) <= self.limits.max_count
+                comma
+                and a.isdigit()
+                and len(a) < 19
+                and (taken_b == b"-" or (taken_b.isdigit() and len(taken_b) < 19))
             ):
-                if lines.keys().isdisjoint(numbers) and len(set(numbers)) == n:
-                    lines.update(zip(numbers, hits, strict=True))
-                else:
-                    for number, count in zip(numbers, hits, strict=True):
-                        lines[number] = _saturate(lines.get(number, 0) + count)
-                return lineno + n
-        for raw in da.split(b"\n"):
-            lineno += 1
-            self.lineno = lineno
-            self.da(raw.strip()[3:].decode("utf-8", "replace"), lines)
-        return lineno
+                number = int(a)
+                taken = None if taken_b == b"-" else int(taken_b)
+                limits = self.limits
+                if 0 < number <= limits.max_line_number and (
+                    taken is None or taken <= limits.max_count
+                ):
+                    add_branch(acc.branches, (number, first[1].strip(), branch), taken)
+                    return
+        self.detail(b"BRDA", rest_b.decode("utf-8", "replace"), acc, {})
 
     def da(self, rest: str, lines: dict[int, int]) -> None:
         parts = rest.split(",")
@@ -232,77 +245,78 @@ class _Parser:
         line = self.line_number(parts[0])
         hits = self.count(parts[1])
         if line is not None:
-            lines[line] = _saturate(lines.get(line, 0) + hits)
+            add_count(lines, line, hits)
 
     def run(self, stream: BinaryIO) -> None:
         acc: _FileAcc | None = None
         path = ""
         fnl: dict[str, _Group] = {}  # FNL index -> function group (lcov >= 2.2)
         lineno = 0
-        max_line = self.limits.max_line_number
-        max_count = self.limits.max_count
-        for text in self.blocks(stream):
-            pos = 0
+        pending: list[tuple[int, bytes]] = []  # the record's DA lines not added yet
+        for block in self.blocks(stream):
+            text = b"\n" + block  # every line is "\n" + the line: found by a literal search
+            pos = 0  # the "\n" before the next line
             end = len(text)
-            while pos <= end:
-                match = _NOT_DA.search(text, pos)
-                start = match.start() if match is not None else end + 1
-                if start > pos:  # whole DA lines from pos up to the newline before start
+            try:
+                while True:
+                    match = _NOT_DETAIL.search(text, pos)
+                    start = match.start() if match is not None else end
+                    if start > pos:  # DA and BRDA lines from after pos up to start
+                        run = text[pos + 1 : start]
+                        if acc is None:
+                            self.lineno = lineno + 1
+                            what = "DA" if run.startswith(b"DA:") else "BRDA"
+                            raise self.invalid(f"{what} outside a record (no SF)")
+                        pending.append((lineno, run))
+                        lineno += run.count(b"\n") + 1
+                    if match is None:
+                        break
+                    pos = match.end()
+                    lineno += 1
+                    self.lineno = lineno
+                    line = match[1].strip()
+                    if not line or line.startswith(b"#"):
+                        continue
+                    if line == b"end_of_record":
+                        if acc is not None:
+                            self.detail_lines(pending, acc)
+                            self.finish(path, acc)
+                        acc = None
+                        fnl = {}
+                        continue
+                    key, sep, rest_b = line.partition(b":")
+                    if not sep:
+                        raise self.invalid(f"not an LCOV line: {line[:40]!r}")
+                    if key == b"SF":
+                        if acc is not None:  # a record without end_of_record: close it
+                            self.detail_lines(pending, acc)
+                            self.finish(path, acc)
+                        try:
+                            path = rest_b.decode("utf-8")
+                        except UnicodeDecodeError:
+                            raise self.invalid("SF path is not valid UTF-8") from None
+                        if not path:
+                            raise self.invalid("empty SF path")
+                        acc = _FileAcc()
+                        fnl = {}
+                        continue
+                    if key in (b"TN", b"VER") or key not in _DETAIL_KEYS:
+                        # TN and VER carry nothing we need; unknown keys (MCDC...) are accepted.
+                        continue
                     if acc is None:
-                        self.lineno = lineno + 1
-                        raise self.invalid("DA outside a record (no SF)")
-                    lineno = self.da_block(text[pos : start - 1], acc.lines, lineno)
-                if match is None:
-                    break
-                pos = match.end() + 1
-                lineno += 1
-                self.lineno = lineno
-                line = match.group().strip()
-                if not line or line.startswith(b"#"):
-                    continue
-                if line == b"end_of_record":
-                    if acc is not None:
-                        self.finish(path, acc)
-                    acc = None
-                    fnl = {}
-                    continue
-                key, sep, rest_b = line.partition(b":")
-                if not sep:
-                    raise self.invalid(f"not an LCOV line: {line[:40]!r}")
-                if key == b"SF":
-                    if acc is not None:  # a record without end_of_record: close it
-                        self.finish(path, acc)
-                    try:
-                        path = rest_b.decode("utf-8")
-                    except UnicodeDecodeError:
-                        raise self.invalid("SF path is not valid UTF-8") from None
-                    if not path:
-                        raise self.invalid("empty SF path")
-                    acc = _FileAcc()
-                    fnl = {}
-                    continue
-                if key in (b"TN", b"VER") or key not in _DETAIL_KEYS:
-                    # TN and VER carry nothing we need; unknown keys (MCDC, MCF...) are accepted.
-                    continue
-                if acc is None:
-                    raise self.invalid(f"{key.decode('ascii', 'replace')} outside a record (no SF)")
-                if key == b"BRDA":  # fast path for well-formed branch lines
-                    first = rest_b.split(b",", 2)
-                    if len(first) == 3:
-                        branch, comma, taken_b = first[2].rpartition(b",")
-                        a = first[0]
-                        if (
-                            comma
-                            and a.isdigit()
-                            and len(a) < 19
-                            and (taken_b == b"-" or (taken_b.isdigit() and len(taken_b) < 19))
-                        ):
-                            number = int(a)
-                            taken = None if taken_b == b"-" else int(taken_b)
-                            if 0 < number <= max_line and (taken is None or taken <= max_count):
-                                _add_branch(acc, number, (first[1].strip(), branch), taken)
-                                continue
-                self.detail(key, rest_b.decode("utf-8", "replace"), acc, fnl)
+                        raise self.invalid(
+                            f"{key.decode('ascii', 'replace')} outside a record (no SF)"
+                        )
+                    if key == b"BRDA":
+                        self.brda(rest_b, acc)
+                    else:
+                        self.detail(key, rest_b.decode("utf-8", "replace"), acc, fnl)
+            except CoverageError:
+                if acc is not None:  # a DA line before the error's line may be wrong too
+                    self.detail_lines(pending, acc)
+                raise
+            if acc is not None:
+                self.detail_lines(pending, acc)
         self.lineno = lineno
         if acc is not None:
             self.notes.append(f"the last record ({path}) has no end_of_record; kept")
@@ -322,7 +336,7 @@ class _Parser:
             taken_text = taken_text.strip()
             taken = None if taken_text == "-" else self.count(taken_text, "branch count")
             if line is not None:
-                _add_branch(acc, line, (block.encode(), branch.encode()), taken)
+                add_branch(acc.branches, (line, block.encode(), branch.encode()), taken)
         elif key == b"FN":
             # FN:<start>,[<end>,]<name>; the name may contain commas.
             parts = rest.split(",", 2)
@@ -371,30 +385,26 @@ class _Parser:
         if end and not entry[1]:
             entry[1] = end
         if hits is not None:
-            entry[2] = _saturate(entry[2] + hits)
+            entry[2] = saturate(entry[2] + hits)
 
     def finish(self, path: str, acc: _FileAcc) -> None:
         done = self.files.get(path)
         if done is not None:
+            fold(acc.lines, acc.bulk)
             self.total_lines -= len(done.lines)
             for line, hits in done.lines.items_sorted():
-                acc.lines[line] = _saturate(acc.lines.get(line, 0) + hits)
-            for line, per_line in done.branches.items():
-                mine = acc.branches.setdefault(line, {})
-                for bkey, taken in per_line.items():
-                    old = mine.get(bkey)
-                    if old is None:
-                        mine[bkey] = taken
-                    elif taken is not None:
-                        mine[bkey] = _saturate(old + taken)
+                acc.lines[line] = saturate(acc.lines.get(line, 0) + hits)
+            for bkey, taken in done.branches.items():
+                add_branch(acc.branches, bkey, taken)
             for fname, (start, end, hits) in done.functions.items():
                 self.function(acc, fname, start or None, end, hits)
         elif len(self.files) >= self.limits.max_files:
             raise LimitExceeded(self.name, f"more than {self.limits.max_files} source files")
-        self.total_lines += len(acc.lines)
+        lines, covered = line_hits(acc.lines, acc.bulk)
+        self.total_lines += len(lines)
         if self.total_lines > self.limits.max_lines:
             raise LimitExceeded(self.name, f"more than {self.limits.max_lines} measured lines")
-        self.files[path] = _Done(LineHits.from_mapping(acc.lines), acc.branches, acc.functions)
+        self.files[path] = _Done(lines, acc.branches, acc.functions, covered)
 
     def report(self) -> CoverageReport:
         if self.negative:
@@ -407,11 +417,10 @@ class _Parser:
                 # lcov drops records without DA lines: nothing in them is measurable.
                 self.notes.append(f"{path}: no DA lines; dropped as lcov does")
                 continue
-            branches = {
-                line: (sum(1 for t in per_line.values() if t), len(per_line))
-                for line, per_line in sorted(done.branches.items())
-                if per_line
-            }
+            # per line: (branches taken at least once, branches)
+            per_line = Counter(map(itemgetter(0), done.branches))
+            taken = Counter(compress(map(itemgetter(0), done.branches), done.branches.values()))
+            branches = {line: (taken[line], per_line[line]) for line in sorted(per_line)}
             functions = tuple(
                 Function(name=fname, start_line=start, hits=hits, end_line=end or None)
                 for fname, (start, end, hits) in sorted(
@@ -424,13 +433,13 @@ class _Parser:
                 lines=lines,
                 branches=branches,
                 functions=functions,
-                native=Counts(lines.covered_count(), len(lines)),
+                native=Counts(done.covered, len(lines)),
             )
         return CoverageReport(format=FORMAT, unit="lines", rule=percent.LCOV, files=files)
 
 
-#: A line that is not a DA line (DA lines are read in bulk between such lines).
-_NOT_DA = re.compile(rb"^(?!DA:)[^\n]*", re.MULTILINE)
+#: "\n" and a line that is not a DA or BRDA line (those are read in bulk between such lines).
+_NOT_DETAIL = re.compile(rb"\n(?!DA:|BRDA:)([^\n]*)")
 _DETAIL_KEYS = frozenset({b"DA", b"BRDA", b"FN", b"FNDA", b"FNL", b"FNA"})
 
 
