@@ -14,7 +14,13 @@ import sys
 from collections.abc import Sequence
 
 #: Command modules, in help order. A module missing here is a command missing from the CLI.
-COMMAND_MODULES = ("app.cli.service", "app.cli.offline", "app.cli.covdata")
+COMMAND_MODULES = (
+    "app.cli.service",
+    "app.cli.offline",
+    "app.cli.covdata",
+    "app.cli.admin",
+    "app.cli.collect",
+)
 
 
 class UsageError(Exception):

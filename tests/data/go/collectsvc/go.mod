@@ -1,0 +1,3 @@
+module example.com/collectsvc
+
+go 1.22
