@@ -308,5 +308,7 @@ KNOWN = frozenset(
         "SWEEP_INTERVAL",
         "WORKER_CONCURRENCY",
         "SHUTDOWN_GRACE",
+        # read by app.pycover inside an instrumented service, not by the server
+        "RUNTIME_COVERAGE",
     }
 )
