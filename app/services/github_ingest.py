@@ -28,6 +28,7 @@ from app.coverage.paths import PathFix, PathRules, module_map, normalise_report
 from app.errors import AppError
 from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext, PermanentError
+from app.ports.storage import ObjectStore
 from app.repoconfig import RepoConfig
 from app.services import installations as inst
 from app.services import records
@@ -91,8 +92,14 @@ def why_nothing_found(tree: Any) -> str:
     return f"no coverage file found in it (it holds: {shown or 'nothing'})"
 
 
-def unpack_and_parse(path: Path, label: str) -> tuple[list[tuple[str, bytes]], CoverageReport]:
-    """Unpack one downloaded artifact and parse what it holds: (raw files, merged report)."""
+def unpack_parse_store(
+    path: Path, label: str, store: ObjectStore, raw_prefix: str
+) -> CoverageReport:
+    """Unpack one downloaded artifact, parse what it holds, and keep its coverage files.
+
+    The members are streamed from the unpacked temporary files into storage (under
+    ``raw_prefix``), never held whole in memory; they are stored only once everything parsed.
+    """
     from app.coverage import parsers
     from app.coverage.merge import dedupe, merge
     from app.ingest import open_archive
@@ -102,13 +109,12 @@ def unpack_and_parse(path: Path, label: str) -> tuple[list[tuple[str, bytes]], C
         if not found:
             raise PermanentError(f"{label}: {why_nothing_found(tree)}")
         reports = [report for _label, report in parsers.parse_group([(tree, f) for f in found])]
-        raw: list[tuple[str, bytes]] = []
         for item in found:
             if not item.tree:
                 with tree.open(item.name) as stream:
-                    raw.append((item.name, stream.read()))
+                    store.put(raw_prefix + item.name, stream, "application/octet-stream")
     reports = dedupe(reports)
-    return raw, reports[0] if len(reports) == 1 else merge(reports)
+    return reports[0] if len(reports) == 1 else merge(reports)
 
 
 async def find_pull_requests(
@@ -259,7 +265,6 @@ async def path_rules(
 async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> None:
     services = ctx.services
     by_flag: dict[str, list[CoverageReport]] = {}
-    raw_files: dict[str, list[tuple[str, bytes]]] = {}
     with tempfile.TemporaryDirectory(prefix="coverhub-run-") as tmp:
         async with gateway.installation(ref.installation_id) as gh:
             items = await gateway.paginate(
@@ -291,18 +296,18 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                     raise PermanentError(f"{label} has expired; re-run the workflow")
                 path = Path(tmp) / f"{art.id}.download"
                 await gateway.download(gh, ref.owner, ref.repo, art.id, path, MAX_ARTIFACT_BYTES)
+                flag = config.flag_for(art.name, ref.workflow_name)
+                raw_prefix = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/raw/{art.name}/"
                 try:
-                    raw, report = await anyio.to_thread.run_sync(unpack_and_parse, path, label)
+                    report = await anyio.to_thread.run_sync(
+                        unpack_parse_store, path, label, services.store, raw_prefix
+                    )
                 except (CoverageError, AppError) as exc:
                     text = str(exc)
                     raise PermanentError(
                         text if text.startswith(label) else f"{label}: {text}"
                     ) from exc
-                flag = config.flag_for(art.name, ref.workflow_name)
                 by_flag.setdefault(flag, []).append(report)
-                raw_files.setdefault(flag, []).extend(
-                    (f"{art.name}/{name}", data) for name, data in raw
-                )
             go = any(r.format in ("gocover", "gocovdata") for rs in by_flag.values() for r in rs)
             rules = await path_rules(gateway, gh, ref, config, go)
 
@@ -312,15 +317,6 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
     flags = sorted(by_flag)
     for flag in flags:
         reports = by_flag[flag]
-        prefix = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
-
-        def store_raw(
-            prefix: str = prefix, files: list[tuple[str, bytes]] = raw_files[flag]
-        ) -> None:
-            for name, data in files:
-                services.store.put(f"{prefix}raw/{name}", data, "application/octet-stream")
-
-        await anyio.to_thread.run_sync(store_raw)
         report = reports[0] if len(reports) == 1 else merge(reports)
         report = normalise_report(report, rules).report
         combined = await record_report(

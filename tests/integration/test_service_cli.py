@@ -108,3 +108,48 @@ def test_migrate_postgresql_twice(pg_url: str, tmp_path: Path) -> None:
         [*COVERHUB, "migrate"], env=env, capture_output=True, text=True, timeout=60
     )
     assert again.stdout.strip() == f"database already at revision {head}"
+
+
+def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
+    import socket
+
+    port = free_port()
+    env = clean_env(
+        tmp_path,
+        COVERHUB_GITHUB_APP_ID="1",
+        COVERHUB_GITHUB_PRIVATE_KEY="-----BEGIN RSA PRIVATE KEY-----\\nMIIB\\n"
+        "-----END RSA PRIVATE KEY-----\\n",
+        COVERHUB_GITHUB_WEBHOOK_SECRET="s",
+    )
+    log = (tmp_path / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [*COVERHUB, "serve", "--port", str(port), "--no-demo"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+    )
+    try:
+        wait_port("127.0.0.1", port, 30)
+        body = b'{"zen": "Keep it logically awesome."}'
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+            # a webhook whose body is still arriving: the request is in flight
+            sock.sendall(
+                b"POST /webhooks/github HTTP/1.1\r\nHost: x\r\nX-GitHub-Event: ping\r\n"
+                b"X-GitHub-Delivery: d-1\r\nX-Hub-Signature-256: sha256=00\r\n"
+                + f"Content-Length: {len(body)}\r\n\r\n".encode()
+                + body[:10]
+            )
+            time.sleep(0.5)
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.5)
+            assert proc.poll() is None  # still finishing the request
+            sock.sendall(body[10:])
+            answer = sock.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 401 ")  # the request was answered, fully
+        assert proc.wait(30) == -signal.SIGTERM
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        log.close()

@@ -26,8 +26,9 @@ def test_flags_artifacts_and_go_paths_from_the_base_branch_config(app: App) -> N
     app.fake.state.put_file(repo, ".github/coverhub.yml", "artifacts: [nothing]\n", ref=SHA)
     app.fake.state.put_file(repo, "go.mod", "module example.com/m\n\ngo 1.22\n", ref=SHA)
     pr = app.fake.state.add_pull_request(repo, head_sha=SHA, base_ref="main")
-    run = app.fake.state.add_workflow_run(repo, head_sha=SHA, pull_requests=[pr],
-                                          event="pull_request")
+    run = app.fake.state.add_workflow_run(
+        repo, head_sha=SHA, pull_requests=[pr], event="pull_request"
+    )
     app.fake.state.add_artifact(run, "cov-unit", {"cover.out": UNIT})
     app.fake.state.add_artifact(run, "cov-it", {"cover.out": IT})
     app.fake.state.add_artifact(run, "coverage", {"cover.out": UNIT})  # not wanted by config

@@ -306,3 +306,20 @@ def test_redelivered_completed_run_is_not_ingested_twice(app: App) -> None:
     assert len(app.rows(jobs, jobs.c.kind == RUN_JOB)) == 1
     assert len(app.fake.blob.requests) == 1
     assert len(app.uploads_of(SHA)) == 1
+
+
+def test_missing_permission_names_it(app: App) -> None:
+    repo = app.fake.install("octo-org/app")
+    run = app.fake.state.add_workflow_run(repo, head_sha=SHA, event="push", head_branch="main")
+    app.fake.state.add_artifact(run, "coverage", {"cover.out": GO_PROFILE})
+    app.fake.fail(
+        "GET",
+        r"/actions/runs/\d+/artifacts",
+        403,
+        body={"message": "Resource not accessible by integration"},
+    )
+    app.complete(run)
+    [job] = app.wait_run_jobs()
+    assert job.status == "dead"
+    assert "the App needs the Actions: read permission" in job.last_error
+    assert job.attempts == 1  # not retried: retrying cannot grant a permission
