@@ -91,6 +91,10 @@ class LineHits(Mapping[int, int]):
 
     def __init__(self, lines: array[int], hits: array[int]) -> None:
         self._lines = lines
+        # 4 bytes a count when every count fits (nearly always): a 500 MB report then stays
+        # within its memory budget; the same values always get the same type (equality, hash)
+        if hits.typecode != "I" and (not hits or (min(hits) >= 0 and max(hits) < 1 << 32)):
+            hits = array("I", hits)
         self._hits = hits
 
     @classmethod
