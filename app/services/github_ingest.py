@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import anyio.to_thread
 
@@ -35,7 +35,7 @@ from app.services import records
 from app.services.github_checks import complete_check, find_check_runs
 from app.services.github_config import load_config, read_file
 from app.services.github_runs import RunRef
-from app.services.ingest import record_report
+from app.services.ingest import parse_file_or_archive, record_report
 from app.services.records import UploadSource
 
 log = logging.getLogger("coverhub.github")
@@ -73,48 +73,15 @@ def choose_artifacts(items: Sequence[dict[str, Any]], config: RepoConfig) -> lis
     return sorted(newest.values(), key=lambda a: a.name)
 
 
-def why_nothing_found(tree: Any) -> str:
-    """Say why: a file named like a coverage report that does not parse is named with its
-    parser's error ("coverage.xml: malformed XML ..."), never a silent pass."""
-    from app.coverage import parsers
-
-    names = list(tree.names())
-    for name in names:
-        fmt = parsers.named_like(name)
-        if fmt is None:
-            continue
-        with tree.open(name) as stream:
-            try:
-                parsers.parse_stream(stream, name, format=fmt)
-            except CoverageError as exc:
-                return f"{exc} (read as {fmt} because of its name)"
-    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
-    return f"no coverage file found in it (it holds: {shown or 'nothing'})"
-
-
 def unpack_parse_store(
     path: Path, label: str, store: ObjectStore, raw_prefix: str
 ) -> CoverageReport:
-    """Unpack one downloaded artifact, parse what it holds, and keep its coverage files.
+    """Unpack one downloaded artifact, parse it, and stream its coverage files into storage."""
 
-    The members are streamed from the unpacked temporary files into storage (under
-    ``raw_prefix``), never held whole in memory; they are stored only once everything parsed.
-    """
-    from app.coverage import parsers
-    from app.coverage.merge import dedupe, merge
-    from app.ingest import open_archive
+    def keep(name: str, stream: BinaryIO) -> None:
+        store.put(raw_prefix + name, stream, "application/octet-stream")
 
-    with open_archive(path, label=label) as tree:
-        found = parsers.find_in_tree(tree)
-        if not found:
-            raise PermanentError(f"{label}: {why_nothing_found(tree)}")
-        reports = [report for _label, report in parsers.parse_group([(tree, f) for f in found])]
-        for item in found:
-            if not item.tree:
-                with tree.open(item.name) as stream:
-                    store.put(raw_prefix + item.name, stream, "application/octet-stream")
-    reports = dedupe(reports)
-    return reports[0] if len(reports) == 1 else merge(reports)
+    return parse_file_or_archive(path, label, keep)
 
 
 async def find_pull_requests(

@@ -6,10 +6,12 @@ here, so that a report is parsed, merged and recorded by exactly one piece of co
 
 from __future__ import annotations
 
-import io
 import logging
+import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import anyio.to_thread
 import sqlalchemy as sa
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from app.coverage.model import CoverageReport
 from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
 from app.coverage.serialize import to_json
+from app.errors import AppError
 from app.jobs.runner import JobContext, PermanentError
 from app.services import records
 from app.services.badges import invalidate_badges
@@ -77,16 +80,52 @@ class IngestRequest:
         )
 
 
-def parse_reports(
-    named: list[tuple[str, bytes]], limits: Limits = DEFAULT_LIMITS
-) -> CoverageReport:
-    """Parse each (name, bytes) by detected format and merge them into one report."""
-    from app.coverage.merge import merge
-    from app.coverage.parsers import parse_stream
+def why_nothing_found(tree: Any) -> str:
+    """Say why: a file named like a coverage report that does not parse is named with its
+    parser's error ("coverage.xml: malformed XML ..."), never a silent pass."""
+    from app.coverage import parsers
+    from app.coverage.errors import CoverageError
 
-    reports = [parse_stream(io.BytesIO(data), name, limits) for name, data in named]
-    if not reports:
-        raise PermanentError("no coverage file to ingest")
+    names = list(tree.names())
+    for name in names:
+        fmt = parsers.named_like(name)
+        if fmt is None:
+            continue
+        with tree.open(name) as stream:
+            try:
+                parsers.parse_stream(stream, name, format=fmt)
+            except CoverageError as exc:
+                return f"{exc} (read as {fmt} because of its name)"
+    shown = ", ".join(names[:10]) + (", ..." if len(names) > 10 else "")
+    return f"no coverage file found in it (it holds: {shown or 'nothing'})"
+
+
+def parse_file_or_archive(
+    path: Path,
+    label: str,
+    keep: Callable[[str, BinaryIO], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+) -> CoverageReport:
+    """Every coverage file in a file or an archive (unpacked safely), parsed and merged.
+
+    ``keep(member, stream)`` is called for each coverage file once everything parsed (the
+    caller stores the raw files). Nothing found raises PermanentError saying why.
+    """
+    from app.coverage import parsers
+    from app.coverage.merge import dedupe, merge
+    from app.ingest import open_archive
+
+    with open_archive(path, label=label) as tree:
+        found = parsers.find_in_tree(tree, limits)
+        if not found:
+            raise PermanentError(f"{label}: {why_nothing_found(tree)}")
+        reports = [r for _label, r in parsers.parse_group([(tree, f) for f in found], limits)]
+        if keep is not None:
+            for item in found:
+                if not item.tree:
+                    with tree.open(item.name) as stream:
+                        keep(item.name, stream)
+    reports = dedupe(reports)
     return reports[0] if len(reports) == 1 else merge(reports)
 
 
@@ -160,17 +199,24 @@ async def ingest_job(ctx: JobContext) -> None:
     req = IngestRequest.from_payload(ctx.payload)
     services = ctx.services
 
-    def load() -> list[tuple[str, bytes]]:
-        out = []
-        for key in req.keys:
-            reader = services.store.open(key)
-            out.append((key.rsplit("/", 1)[-1], reader.read()))
-        return out
+    def load_and_parse() -> CoverageReport:
+        reports = []
+        with tempfile.TemporaryDirectory(prefix="coverhub-ingest-") as tmp:
+            for n, key in enumerate(req.keys):
+                name = key.rsplit("/", 1)[-1]
+                local = Path(tmp) / f"{n}-{name}"
+                reader = services.store.open(key)
+                with local.open("wb") as out:
+                    for chunk in reader.chunks():
+                        out.write(chunk)
+                reports.append(parse_file_or_archive(local, name))
+        from app.coverage.merge import merge
+
+        return reports[0] if len(reports) == 1 else merge(reports)
 
     try:
-        named = await anyio.to_thread.run_sync(load)
-        report = await anyio.to_thread.run_sync(parse_reports, named)
-    except (CoverageError, ObjectNotFound) as exc:
+        report = await anyio.to_thread.run_sync(load_and_parse)
+    except (CoverageError, ObjectNotFound, AppError) as exc:
         raise PermanentError(str(exc)) from exc
     combined = await record_report(
         ctx,

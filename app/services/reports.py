@@ -148,7 +148,7 @@ class ReportService:
         if not flags:
             raise NotFound(f"{owner}/{repo} has no report for commit {sha}.")
         first, sep, remainder = path.partition("/")
-        if first in flags and first != "default" and not sep:
+        if first in flags and not sep:
             return Redirect(commit_url(owner, repo, sha, first))
         if first in flags and sep:
             flag, member = first, remainder
