@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "app.cli.service",
     "app.cli.offline",
     "app.cli.covdata",
+    "app.cli.upload",
     "app.cli.admin",
     "app.cli.collect",
 )

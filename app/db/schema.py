@@ -182,3 +182,52 @@ probes = sa.Table(
     sa.Column("count", sa.Integer, nullable=False),
     sa.Column("updated_at", Timestamp, nullable=False),
 )
+
+badge_settings = sa.Table(
+    "badge_settings",
+    metadata,
+    # per-repository badge settings; a repository without a row uses the defaults
+    sa.Column(
+        "repository_id",
+        sa.Integer,
+        sa.ForeignKey("repositories.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("stale_days", sa.Integer),  # no new result for this many days: grey "stale"
+    sa.Column("thresholds", sa.JSON),  # [[minimum percent, colour], ...]
+    sa.Column("token_hash", sa.String(64)),  # HMAC-SHA256 of the badge token (private repos)
+    sa.Column("token_rotated_at", Timestamp),
+    sa.Column("updated_at", Timestamp, nullable=False),
+)
+
+branch_states = sa.Table(
+    "branch_states",
+    metadata,
+    # branches we know were deleted on GitHub: their badge turns grey "stale"
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "repository_id",
+        sa.Integer,
+        sa.ForeignKey("repositories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("deleted_at", Timestamp),
+    sa.Column("updated_at", Timestamp, nullable=False),
+    sa.UniqueConstraint("repository_id", "name"),
+)
+
+upload_tokens = sa.Table(
+    "upload_tokens",
+    metadata,
+    # the push path (`coverhub upload`, POST /api/v1/upload): one token per repository, stored as
+    # an HMAC of the token under the secret key, compared in constant time
+    sa.Column(
+        "repository_id",
+        sa.Integer,
+        sa.ForeignKey("repositories.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("token_hash", sa.String(64), nullable=False),
+    sa.Column("rotated_at", Timestamp, nullable=False),
+)

@@ -25,7 +25,7 @@ from app.ports.queue import InProcessQueue, JobQueue
 from app.ports.storage import ObjectStore
 from app.services.container import Services, build_services
 from app.settings import Settings, from_environ
-from app.web import api, badges, health, reports, webhooks
+from app.web import api, badges, health, reports, upload, webhooks
 from app.web.errors import app_error, unexpected_error
 from app.web.middleware import RequestContext
 
@@ -35,13 +35,14 @@ log = logging.getLogger("coverhub")
 def routes() -> list[Route]:
     return [
         # badges first: the hottest path matches at the first routes it tries
-        Route("/{owner}/{repo}/badge.svg", badges.branch_badge),
-        Route("/{owner}/{repo}/commit/{sha}/badge.svg", badges.commit_badge),
-        Route("/badge/{owner}/{repo}.svg", badges.branch_badge),
+        Route("/{owner}/{repo}/badge.svg", badges.branch_badge, methods=["GET"]),
+        Route("/{owner}/{repo}/commit/{sha}/badge.svg", badges.commit_badge, methods=["GET"]),
+        Route("/badge/{owner}/{repo}.svg", badges.branch_badge, methods=["GET"]),
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
         Route("/metrics", health.metrics),
         Route("/webhooks/github", webhooks.github_webhook, methods=["POST"]),
+        Route("/api/v1/repos/{owner}/{repo}/uploads", upload.upload, methods=["POST"]),
         Route("/api/v1/repos", api.list_repos),
         Route("/api/v1/repos/{owner}/{repo}/coverage", api.repo_coverage),
         Route("/api/v1/repos/{owner}/{repo}/commits/{sha}", api.commit_coverage),
@@ -85,7 +86,12 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
         services: Services = await anyio.to_thread.run_sync(
             lambda: build_services(
-                settings, handlers, store=store, cache=cache, queue=queue, metrics=metrics,
+                settings,
+                handlers,
+                store=store,
+                cache=cache,
+                queue=queue,
+                metrics=metrics,
                 github=github,
             )
         )
@@ -115,9 +121,7 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={AppError: app_error, Exception: unexpected_error},
         middleware=[
-            Middleware(
-                RequestContext, metrics=metrics, routes=table, log_sample=badges.log_sample
-            )
+            Middleware(RequestContext, metrics=metrics, routes=table, log_sample=badges.log_sample)
         ],
     )
     return app
