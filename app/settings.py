@@ -310,5 +310,7 @@ KNOWN = frozenset(
         "SHUTDOWN_GRACE",
         # read by app.pycover inside an instrumented service, not by the server
         "RUNTIME_COVERAGE",
+        # read by `coverhub upload` in CI, not by the server
+        "UPLOAD_TOKEN",
     }
 )

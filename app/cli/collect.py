@@ -9,7 +9,7 @@ Services: goverage, goc v1 (agents and center: ``POST /v1/cover/profile``), goc 
 Exit codes: 0 every service answered; 3 **partial**: some services did not answer, OUT was
 written from the others and standard error says which ones are missing (one line each) and that
 the result is partial; 1 nothing usable (no service answered, bad arguments, unwritable OUT); 2
-argparse's usage errors. ``--upload`` exits 1: the server has no upload API yet.
+argparse's usage errors. ``--upload`` sends the result to a coverhub server instead of OUT.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import sys
 from typing import Any
 
 from app.cli import UsageError
+from app.cli.upload import add_target_options, check_target, send
 
 EXIT_PARTIAL = 3
 WRITE_FORMATS = ("gocover", "lcov", "cobertura")
@@ -48,8 +49,8 @@ def register(subparsers: Any) -> None:
     )
     out.add_argument(
         "--upload",
-        metavar="SERVER",
-        help="send the result to a coverhub server (not available yet: no upload API)",
+        action="store_true",
+        help="send the result to a coverhub server (with --url, --repo, --sha, --token)",
     )
     parser.add_argument(
         "--format",
@@ -73,16 +74,13 @@ def register(subparsers: Any) -> None:
         "every earlier scrape); by default a Go count/atomic answer is asked twice and "
         "goverage's accumulation is taken out",
     )
+    add_target_options(parser)
     parser.set_defaults(func=run_collect)
 
 
 def run_collect(args: argparse.Namespace) -> int:
-    if args.upload is not None:
-        raise UsageError(
-            "--upload is not available yet: the coverhub server has no upload API for collected "
-            "coverage (an authenticated endpoint taking a report for a repository and commit); "
-            "write the profile with -o OUT instead"
-        )
+    if args.upload:
+        check_target(args)  # before scraping: a missing option must not cost a scrape
     if not 0 < args.timeout <= 600:
         raise UsageError("--timeout must be more than 0 and at most 600 seconds")
     if not 0 <= args.retries <= 10:
@@ -109,7 +107,13 @@ def run_collect(args: argparse.Namespace) -> int:
     report = result.merged
     fmt = args.format or ("gocover" if report.format == "gocover" else "lcov")
     text = _write(report, fmt)
-    if args.output == "-":
+    if args.upload:
+        name = {"gocover": "coverage.out", "lcov": "lcov.info", "cobertura": "coverage.xml"}[fmt]
+        sent = send(args, name, text.encode())
+        print(
+            f"coverhub collect: uploaded as job {sent['job']}; {sent['coverage']}", file=sys.stderr
+        )
+    elif args.output == "-":
         sys.stdout.write(text)
     else:
         try:
@@ -122,7 +126,8 @@ def run_collect(args: argparse.Namespace) -> int:
     if result.failed:
         print(
             f"coverhub collect: PARTIAL result: {total - answered} of {total} services did not "
-            f"answer; {args.output} holds the other {answered}: {headline}",
+            f"answer; {'the upload' if args.upload else args.output} holds the other {answered}:"
+            f" {headline}",
             file=sys.stderr,
         )
         return EXIT_PARTIAL

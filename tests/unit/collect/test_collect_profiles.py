@@ -102,10 +102,10 @@ def run(*argv: str) -> tuple[int, str]:
     return code, err.getvalue()
 
 
-def test_upload_is_not_available_yet() -> None:
-    code, err = run("http://127.0.0.1:1", "--upload", "https://coverhub.example")
+def test_upload_needs_its_target_before_anything_is_scraped() -> None:
+    code, err = run("http://127.0.0.1:1", "--upload", "--url", "https://coverhub.example")
     assert code == 1
-    assert "--upload is not available yet: the coverhub server has no upload API" in err
+    assert err.strip() == ("coverhub collect: missing --repo, --sha, --token (needed to upload)")
 
 
 @pytest.mark.parametrize(
