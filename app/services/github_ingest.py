@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -37,6 +37,8 @@ from app.services.github_config import load_config, read_file
 from app.services.github_runs import RunRef
 from app.services.ingest import parse_file_or_archive, record_report
 from app.services.records import UploadSource
+from app.services.report_archive import write_archive
+from app.services.reports import HTML_DIR
 
 log = logging.getLogger("coverhub.github")
 
@@ -74,14 +76,18 @@ def choose_artifacts(items: Sequence[dict[str, Any]], config: RepoConfig) -> lis
 
 
 def unpack_parse_store(
-    path: Path, label: str, store: ObjectStore, raw_prefix: str
+    path: Path, label: str, store: ObjectStore, raw_prefix: str, html_prefix: str
 ) -> CoverageReport:
     """Unpack one downloaded artifact, parse it, and stream its coverage files into storage."""
 
     def keep(name: str, stream: BinaryIO) -> None:
         store.put(raw_prefix + name, stream, "application/octet-stream")
 
-    return parse_file_or_archive(path, label, keep)
+    def keep_html(members: Iterator[tuple[str, BinaryIO]]) -> None:
+        # one object (plus its index) for the whole report, however many files it has
+        write_archive(store, html_prefix, members)
+
+    return parse_file_or_archive(path, label, keep, keep_html=keep_html)
 
 
 async def find_pull_requests(
@@ -264,10 +270,15 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                 path = Path(tmp) / f"{art.id}.download"
                 await gateway.download(gh, ref.owner, ref.repo, art.id, path, MAX_ARTIFACT_BYTES)
                 flag = config.flag_for(art.name, ref.workflow_name)
-                raw_prefix = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/raw/{art.name}/"
+                base = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
                 try:
                     report = await anyio.to_thread.run_sync(
-                        unpack_parse_store, path, label, services.store, raw_prefix
+                        unpack_parse_store,
+                        path,
+                        label,
+                        services.store,
+                        f"{base}raw/{art.name}/",
+                        base + HTML_DIR,
                     )
                 except (CoverageError, AppError) as exc:
                     text = str(exc)

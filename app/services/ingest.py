@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -100,11 +100,25 @@ def why_nothing_found(tree: Any) -> str:
     return f"no coverage file found in it (it holds: {shown or 'nothing'})"
 
 
+#: formats that carry totals but no line data
+TOTALS_ONLY = frozenset({"coveragepy-html", "istanbul-summary"})
+
+
+def html_members(tree: Any, directory: str) -> Iterator[tuple[str, BinaryIO]]:
+    """(name inside the report, open stream) for every file of an HTML report directory."""
+    prefix = directory.rstrip("/") + "/" if directory else ""
+    for name in tree.names():
+        if name.startswith(prefix):
+            with tree.open(name) as stream:
+                yield name[len(prefix) :], stream
+
+
 def parse_file_or_archive(
     path: Path,
     label: str,
     keep: Callable[[str, BinaryIO], None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
+    keep_html: Callable[[Iterator[tuple[str, BinaryIO]]], None] | None = None,
 ) -> CoverageReport:
     """Every coverage file in a file or an archive (unpacked safely), parsed and merged.
 
@@ -125,7 +139,17 @@ def parse_file_or_archive(
                 if not item.tree:
                     with tree.open(item.name) as stream:
                         keep(item.name, stream)
-    reports = dedupe(reports)
+        html = [item for item in found if item.tree and item.format == "coveragepy-html"]
+        if keep_html is not None and html:
+            if len(html) > 1:
+                log.info(
+                    "%s: %d HTML reports; keeping the first, %r", label, len(html), html[0].name
+                )
+            keep_html(html_members(tree, html[0].name))
+    # An HTML report or an Istanbul summary carries only totals: beside line-level reports of
+    # the same run it is kept as a page (keep_html), not merged into the numbers.
+    detailed = [r for r in reports if r.format not in TOTALS_ONLY]
+    reports = dedupe(detailed or reports)
     return reports[0] if len(reports) == 1 else merge(reports)
 
 

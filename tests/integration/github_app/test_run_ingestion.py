@@ -323,3 +323,32 @@ def test_missing_permission_names_it(app: App) -> None:
     assert job.status == "dead"
     assert "the App needs the Actions: read permission" in job.last_error
     assert job.attempts == 1  # not retried: retrying cannot grant a permission
+
+
+def test_html_report_is_stored_as_one_archive_and_served(app: App, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.support.htmlcov import make_htmlcov
+
+    htmlcov = make_htmlcov(tmp_path)
+    files = {
+        f"htmlcov/{p.relative_to(htmlcov).as_posix()}": p.read_bytes()
+        for p in htmlcov.rglob("*")
+        if p.is_file()
+    }
+    assert len(files) > 5
+    repo = app.fake.install("octo-org/app")
+    run = app.fake.state.add_workflow_run(repo, head_sha=SHA, event="push", head_branch="main")
+    app.fake.state.add_artifact(run, "coverage", {"cover.out": GO_PROFILE, **files})
+    app.complete(run)
+    [job] = app.wait_run_jobs()
+    assert job.status == "done", job.last_error
+    store = app.client.app.state.services.store  # type: ignore[attr-defined]
+    html_objects = list(store.list(f"octo-org/app/{SHA}/default/html/"))
+    assert html_objects == [
+        f"octo-org/app/{SHA}/default/html/archive.bin",
+        f"octo-org/app/{SHA}/default/html/index.json",
+    ]
+    page = app.client.get(f"/octo-org/app/commit/{SHA}/index.html")
+    assert page.status_code == 200
+    assert page.content == files["htmlcov/index.html"]
+    assert "sandbox" in page.headers["content-security-policy"]
+    assert "allow-same-origin" not in page.headers["content-security-policy"]
