@@ -64,10 +64,14 @@ class Gates:
     informational: bool = False
     project: Gate = Gate()
     patch: Gate = Gate()
-    flags: dict[str, tuple[Gate, Gate]] = field(default_factory=dict)  # flag -> (project, patch)
+    #: flag -> (project, patch) overrides; None: the repository's gate
+    flags: dict[str, tuple[Gate | None, Gate | None]] = field(default_factory=dict)
 
     def for_flag(self, flag: str) -> tuple[Gate, Gate]:
-        return self.flags.get(flag, (self.project, self.patch))
+        """The flag's (project, patch) gates; a gate the flag does not override is the
+        repository's."""
+        project, patch = self.flags.get(flag, (None, None))
+        return (project or self.project, patch or self.patch)
 
 
 @dataclass(frozen=True)
@@ -282,7 +286,7 @@ def parse(
                 g["informational"] = value
 
         def per_flag(n: yaml.Node, p: str) -> None:
-            out: dict[str, tuple[Gate, Gate]] = {}
+            out: dict[str, tuple[Gate | None, Gate | None]] = {}
             if not isinstance(n, yaml.MappingNode):
                 c.bad(n, f"{p}: expected a mapping of flag names")
                 return
@@ -296,7 +300,7 @@ def parse(
                         "patch": _setter(parts, "patch", gate),
                     },
                 )
-                out[str(k.value)] = (parts.get("project", Gate()), parts.get("patch", Gate()))
+                out[str(k.value)] = (parts.get("project"), parts.get("patch"))
             g["flags"] = out
 
         c.mapping(

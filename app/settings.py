@@ -275,7 +275,9 @@ def from_environ(environ: Mapping[str, str] | None = None) -> Settings:
         worker_concurrency=r.get("WORKER_CONCURRENCY", _positive_int, 4),
         shutdown_grace=r.get("SHUTDOWN_GRACE", _positive_float, 30.0),
     )
-    unknown = sorted(k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :] not in KNOWN)
+    unknown = sorted(
+        k for k in env if k.startswith(PREFIX) and k[len(PREFIX) :] not in KNOWN | CLIENT_SIDE
+    )
     for name in unknown:
         r.problems.append(f"{name}: unknown setting (known: see README, 'Settings')")
     if r.problems:
@@ -308,9 +310,12 @@ KNOWN = frozenset(
         "SWEEP_INTERVAL",
         "WORKER_CONCURRENCY",
         "SHUTDOWN_GRACE",
-        # read by app.pycover inside an instrumented service, not by the server
-        "RUNTIME_COVERAGE",
-        # read by `coverhub upload` in CI, not by the server
-        "UPLOAD_TOKEN",
+    }
+)
+#: variables of coverhub's client side: known (not typos), but not settings of the server
+CLIENT_SIDE = frozenset(
+    {
+        "RUNTIME_COVERAGE",  # read by app.pycover inside an instrumented service
+        "UPLOAD_TOKEN",  # read by `coverhub upload` in CI
     }
 )

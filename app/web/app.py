@@ -27,6 +27,7 @@ from app.services.container import Services, build_services
 from app.settings import Settings, from_environ
 from app.web import api, badges, health, reports, upload, webhooks
 from app.web.errors import app_error, unexpected_error
+from app.web.fastpath import CoverhubApp
 from app.web.middleware import RequestContext
 
 log = logging.getLogger("coverhub")
@@ -116,7 +117,7 @@ def create_app(
                 await services.queue.close(grace=settings.shutdown_grace)
             await services.close()
 
-    app = Starlette(
+    app = CoverhubApp(
         routes=table,
         lifespan=lifespan,
         exception_handlers={AppError: app_error, Exception: unexpected_error},
@@ -124,6 +125,7 @@ def create_app(
             Middleware(RequestContext, metrics=metrics, routes=table, log_sample=badges.log_sample)
         ],
     )
+    app.enable_badge_fast_path(metrics)
     return app
 
 

@@ -44,7 +44,8 @@ def test_full_example() -> None:
     assert config.path_fixes == ("/home/runner/work/app/app/::",)
     assert config.gates.project == Gate(80.0, 1.5)
     assert config.gates.patch == Gate(90.0, None)
-    assert config.gates.for_flag("integration") == (Gate(60.0, None), Gate())
+    # the flag overrides its project gate; its patch gate stays the repository's
+    assert config.gates.for_flag("integration") == (Gate(60.0, None), Gate(90.0, None))
     assert config.gates.for_flag("unit") == (Gate(80.0, 1.5), Gate(90.0, None))
     assert (config.comment.when, config.comment.max_files) == ("on_change", 10)
     assert config.badge.thresholds == ((90.0, "brightgreen"), (50.0, "#ff8800"), (0.0, "red"))
