@@ -48,7 +48,7 @@ def payload(n: int) -> bytes:
 
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def steady(url: str, make, rate: float, seconds: float) -> list[float]:  # type: ignore[no-untyped-def]
