@@ -17,7 +17,7 @@ venv: $(STAMP)
 
 ## the service on embedded defaults (SQLite, a local folder, in-process jobs) with a demo repo
 run: $(STAMP)
-	$(BIN)/coverhub serve
+	COVERHUB_LOG_FORMAT=$${COVERHUB_LOG_FORMAT:-text} $(BIN)/coverhub serve
 
 ## the whole test suite; starts PostgreSQL/Redis if they are down, S3 (moto) in-process,
 ## and installs the tools the cross-checks compare against (lcov, node packages)

@@ -84,13 +84,11 @@ def _demo_announcer(settings: Settings, host: str, port: int) -> Any:
                 f"(SQLite, folder and in-process jobs under {settings.data_dir}).\n"
                 f"Demo repository {demo.OWNER}/{demo.REPO} seeded from real `go test` profiles of"
                 " Go's encoding/csv (3 commits on main). Open:\n"
-                f"  {base}/api/v1/repos/{demo.OWNER}/{demo.REPO}/coverage\n"
-                f"  {base}/api/v1/repos/{demo.OWNER}/{demo.REPO}/branches/main/history\n"
-                f"  {base}/api/v1/repos/{demo.OWNER}/{demo.REPO}/commits/{demo.demo_sha('step3')}\n"
-                f"  {base}/api/v1/repos\n"
-                f"  {base}/readyz   {base}/healthz   {base}/metrics\n"
-                "Badges and report pages come with a later release; until then these are the API"
-                " and health endpoints.\n",
+                f"  report   {base}/{demo.OWNER}/{demo.REPO}/latest\n"
+                f"  badge    {base}/{demo.OWNER}/{demo.REPO}/badge.svg\n"
+                f"  API      {base}/api/v1/repos/{demo.OWNER}/{demo.REPO}/coverage\n"
+                f"  history  {base}/api/v1/repos/{demo.OWNER}/{demo.REPO}/branches/main/history\n"
+                f"  health   {base}/readyz   {base}/healthz   {base}/metrics\n",
                 file=sys.stderr,
                 flush=True,
             )

@@ -47,13 +47,25 @@ def test_serve_on_embedded_defaults_seeds_the_demo_and_prints_urls(tmp_path: Pat
             time.sleep(0.1)
         output = (tmp_path / "serve.log").read_text()
         assert "Demo repository demo/encoding-csv" in output
-        urls = [line.split()[0] for line in output.splitlines() if line.startswith("  http://")]
-        assert f"http://127.0.0.1:{port}/api/v1/repos/demo/encoding-csv/coverage" in urls
-        assert "these are the API and health endpoints" in output
+        urls = [
+            word
+            for line in output.splitlines()
+            if line.startswith("  ")
+            for word in line.split()
+            if word.startswith("http://")
+        ]
+        base = f"http://127.0.0.1:{port}"
+        assert f"{base}/api/v1/repos/demo/encoding-csv/coverage" in urls
+        assert f"{base}/demo/encoding-csv/badge.svg" in urls
+        assert f"{base}/demo/encoding-csv/latest" in urls
         for url in urls:
-            assert httpx.get(url, timeout=10).status_code == 200, url
-        coverage = httpx.get(urls[0], timeout=10).json()
-        assert coverage["native"]["display"] == "93.1%"  # go test printed 93.1% (see app/demo/data)
+            assert httpx.get(url, timeout=10, follow_redirects=True).status_code == 200, url
+        # go test printed 93.1% for the newest demo commit (see app/demo/data)
+        coverage = httpx.get(f"{base}/api/v1/repos/demo/encoding-csv/coverage", timeout=10)
+        assert coverage.json()["native"]["display"] == "93.1%"
+        assert "93.1%" in httpx.get(f"{base}/demo/encoding-csv/badge.svg", timeout=10).text
+        page = httpx.get(f"{base}/demo/encoding-csv/latest", timeout=10, follow_redirects=True)
+        assert "93.1%" in page.text and "encoding/csv" in page.text
         assert (tmp_path / "data" / "coverhub.sqlite3").exists()
     finally:
         proc.send_signal(signal.SIGTERM)
