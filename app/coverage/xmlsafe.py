@@ -353,3 +353,25 @@ def peek_root(head: bytes) -> RootInfo | None:
         comments=tuple(peek.comments),
         entities=peek.entities,
     )
+
+
+def attr_int(
+    source: str, attrs: dict[str, str], key: str, where: str, default: int | None = None
+) -> int:
+    """A non-negative integer attribute; InvalidReport naming the file, element and value.
+
+    ``default`` is used when the attribute is absent (None: it is required).
+    """
+    text = attrs.get(key)
+    if text is None:
+        if default is None:
+            raise InvalidReport(source, f"{where}: missing attribute {key!r}")
+        return default
+    text = text.strip()
+    body = text[1:] if text[:1] == "-" else text
+    if not body.isascii() or not body.isdigit():
+        raise InvalidReport(source, f"{where}: {key}={text[:40]!r} is not an integer")
+    value = int(text)
+    if value < 0:
+        raise InvalidReport(source, f"{where}: negative {key} {value}")
+    return value

@@ -77,19 +77,7 @@ class _Parser:
     def integer(
         self, attrs: dict[str, str], key: str, where: str, default: int | None = None
     ) -> int:
-        text = attrs.get(key)
-        if text is None:
-            if default is None:
-                raise self.invalid(f"{where}: missing attribute {key!r}")
-            return default
-        text = text.strip()
-        body = text[1:] if text[:1] == "-" else text
-        if not body.isascii() or not body.isdigit():
-            raise self.invalid(f"{where}: {key}={text[:40]!r} is not an integer")
-        value = int(text)
-        if value < 0:
-            raise self.invalid(f"{where}: negative {key} {value}")
-        return value
+        return xmlsafe.attr_int(self.name, attrs, key, where, default)
 
     def count(self, attrs: dict[str, str], key: str, where: str, default: int | None = None) -> int:
         value = self.integer(attrs, key, where, default)

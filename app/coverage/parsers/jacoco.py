@@ -66,18 +66,7 @@ class _Parser:
         return InvalidReport(self.name, problem)
 
     def integer(self, attrs: dict[str, str], key: str, where: str, default: int | None = 0) -> int:
-        text = attrs.get(key)
-        if text is None:
-            if default is None:
-                raise self.invalid(f"{where}: missing attribute {key!r}")
-            return default
-        text = text.strip()
-        body = text[1:] if text[:1] == "-" else text
-        if not body.isascii() or not body.isdigit():
-            raise self.invalid(f"{where}: {key}={text[:40]!r} is not an integer")
-        value = int(text)
-        if value < 0:
-            raise self.invalid(f"{where}: negative {key} {value}")
+        value = xmlsafe.attr_int(self.name, attrs, key, where, default)
         if value > self.limits.max_count:
             raise LimitExceeded(
                 self.name, f"{where}: {key} {value} exceeds {self.limits.max_count}"
