@@ -34,6 +34,7 @@ from app.services import installations as inst
 from app.services import records
 from app.services.github_checks import complete_check, find_check_runs
 from app.services.github_config import load_config, read_file
+from app.services.github_publish import publish, publish_error
 from app.services.github_runs import RunRef
 from app.services.ingest import parse_file_or_archive, record_report
 from app.services.records import UploadSource
@@ -186,6 +187,7 @@ async def report_failure(gateway: GitHubGateway, ref: RunRef, error: str) -> Non
                 f" {error}",
                 external_id=ref.external_id(),
             )
+            await publish_error(gateway, gh, ref, f"coverage could not be processed: {error}")
     except Exception as exc:  # the original error is what the job keeps
         log.warning("could not report the failure on the check run: %s", exc)
 
@@ -249,7 +251,7 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                 limit=MAX_ARTIFACTS,
             )
             pull_numbers = await find_pull_requests(ctx, gateway, gh, ref)
-            config, _problems = await load_config(
+            config, problems = await load_config(
                 gateway, gh, ref.owner, ref.repo, await config_ref(ctx, ref, pull_numbers)
             )
             chosen = choose_artifacts(items, config)
@@ -292,6 +294,7 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
     from app.coverage.merge import merge
 
     results = {}
+    combined_by_flag: dict[str, CoverageReport] = {}
     flags = sorted(by_flag)
     for flag in flags:
         reports = by_flag[flag]
@@ -308,9 +311,10 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
             source=UploadSource("workflow_run", ref.run_id, ref.attempt, ref.workflow_name),
             repository=ref.repository,
             installation_id=ref.installation_id,
-            finish=flag == flags[-1],  # one job, one completion: the last flag's commit
+            finish=False,  # the job completes once the result is published
         )
         results[flag] = combined.native_display()
+        combined_by_flag[flag] = combined
     log.info(
         "workflow run ingested",
         extra={
@@ -323,3 +327,9 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
             "pull_requests": pull_numbers,
         },
     )
+    try:  # the reports are recorded: a failure to publish must not undo that
+        async with gateway.installation(ref.installation_id) as gh:
+            await publish(ctx, gateway, gh, ref, config, combined_by_flag, pull_numbers, problems)
+    except Exception:
+        log.exception("could not publish the coverage of run %s to GitHub", ref.run_id)
+    await ctx.commit(lambda conn: None)

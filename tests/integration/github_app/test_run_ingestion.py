@@ -66,7 +66,8 @@ def test_fork_pull_request_is_found_through_the_api(app: App) -> None:
     assert job.status == "done", job.last_error
     [row] = app.rows(pull_requests)
     assert (row.number, row.head_sha, row.head_repo) == (pr.number, SHA, "outsider/app")
-    [listed] = app.fake.state.requests_to("GET", "/pulls")
+    # (publishing then reads the PR and its files: /pulls/{n}, /pulls/{n}/files)
+    [listed] = [r for r in app.fake.state.requests_to("GET", "/pulls") if r.path.endswith("/pulls")]
     assert listed.query["head"] == "outsider:patch-1"
 
 
