@@ -7,7 +7,6 @@ lost or duplicated notification costs at most a sweep interval or one refused cl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 from collections.abc import Callable, Coroutine
@@ -70,13 +69,11 @@ class InProcessQueue:
             job_id = await self._queue.get()
             task = asyncio.create_task(execute(job_id))
             self._running.add(task)
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                if not task.done():
-                    raise
-            finally:
-                self._running.discard(task)
+            task.add_done_callback(self._running.discard)
+            # Cancelling the worker (shutdown) stops it here and leaves the job running: close()
+            # waits for it. Never swallow that cancellation, or the worker would go back to
+            # waiting for a job that never comes and shutdown would hang.
+            await asyncio.shield(task)
 
     def pending(self) -> int:
         return self._queue.qsize()
@@ -102,9 +99,8 @@ class InProcessQueue:
             await asyncio.wait(set(self._running), timeout=grace)
         for task in self._running:
             task.cancel()
-        for worker in self._workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        if self._workers:
+            await asyncio.wait(self._workers, timeout=5)
         self._workers.clear()
 
 
