@@ -32,10 +32,10 @@ from app.ports.storage import ObjectStore
 from app.repoconfig import RepoConfig
 from app.services import installations as inst
 from app.services import records
-from app.services.github_checks import complete_check, find_check_runs
+from app.services.github_checks import find_check_runs
 from app.services.github_config import load_config, read_file
 from app.services.github_publish import publish, publish_error
-from app.services.github_runs import RunRef
+from app.services.github_runs import RunRef, complete_run_check
 from app.services.ingest import parse_file_or_archive, record_report
 from app.services.records import UploadSource
 from app.services.report_archive import write_archive
@@ -157,17 +157,14 @@ async def release_pending_check(
             continue
         if opened_by != ref.run_id:
             continue
-        await complete_check(
+        await complete_run_check(
             gateway,
             gh,
-            owner=ref.owner,
-            repo=ref.repo,
-            sha=ref.head_sha,
+            ref,
             conclusion="neutral",
             title="No coverage from this workflow",
             summary=f"Workflow {ref.workflow_name or ref.run_id} finished without an artifact"
             f" named like {', '.join(patterns)}; coverhub has nothing to report for it.",
-            external_id=ref.external_id(),
         )
 
 
@@ -175,17 +172,14 @@ async def report_failure(gateway: GitHubGateway, ref: RunRef, error: str) -> Non
     """End the run's check visibly: never a silent pass, never a check left pending."""
     try:
         async with gateway.installation(ref.installation_id) as gh:
-            await complete_check(
+            await complete_run_check(
                 gateway,
                 gh,
-                owner=ref.owner,
-                repo=ref.repo,
-                sha=ref.head_sha,
+                ref,
                 conclusion="failure",
                 title="coverhub could not read this run's coverage",
                 summary=f"Workflow run {ref.workflow_name or ref.run_id} (attempt {ref.attempt}):"
                 f" {error}",
-                external_id=ref.external_id(),
             )
             await publish_error(gateway, gh, ref, f"coverage could not be processed: {error}")
     except Exception as exc:  # the original error is what the job keeps

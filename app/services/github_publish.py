@@ -40,8 +40,8 @@ from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext
 from app.repoconfig import RepoConfig
 from app.services import records
-from app.services.github_checks import CHECK_NAME, complete_check, find_check_runs
-from app.services.github_runs import RunRef
+from app.services.github_checks import CHECK_NAME, find_check_runs
+from app.services.github_runs import RunRef, complete_run_check
 from app.services.merged import MERGED, MERGED_NAME, upload_prefix
 
 log = logging.getLogger("coverhub.github")
@@ -372,16 +372,13 @@ async def publish(
         for r in await find_check_runs(gateway, gh, ref.owner, ref.repo, ref.head_sha)
     ):  # the pending check opened at "requested" is named for the default flag
         names = ", ".join(f"`{CHECK_NAME} ({f})`" for f in sorted(flag_reports))
-        await complete_check(
+        await complete_run_check(
             gateway,
             gh,
-            owner=ref.owner,
-            repo=ref.repo,
-            sha=ref.head_sha,
+            ref,
             conclusion="neutral",
             title="Coverage is reported per flag",
             summary=f"This run's coverage is reported on {names}.",
-            external_id=ref.external_id(),
         )
     for pr in pulls:
         if pr.head_sha != ref.head_sha:

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from app.jobs.runner import JobContext
 from app.services import installations as inst
 from app.services import records
-from app.services.github_checks import CHECK_NAME, find_check_runs
+from app.services.github_checks import CHECK_NAME, complete_check, find_check_runs
 from app.webhooks.events import finish
 
 log = logging.getLogger("coverhub.github")
@@ -196,3 +196,20 @@ async def on_check_run(ctx: JobContext, action: str | None, body: dict[str, Any]
         RUN_JOB, ref.to_payload(), ref.job_key(f":rerequest:{ctx.payload['delivery_id']}")
     )
     await finish(ctx)
+
+
+async def complete_run_check(
+    gateway: Any, gh: Any, ref: RunRef, *, conclusion: str, title: str, summary: str
+) -> int:
+    """Complete the run's ``coverhub`` check on its head sha (external_id names the run)."""
+    return await complete_check(
+        gateway,
+        gh,
+        owner=ref.owner,
+        repo=ref.repo,
+        sha=ref.head_sha,
+        conclusion=conclusion,
+        title=title,
+        summary=summary,
+        external_id=ref.external_id(),
+    )
