@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,29 +38,64 @@ def check_name(flag: str = DEFAULT_FLAG) -> str:
     return "coverhub" if flag == DEFAULT_FLAG else f"coverhub ({flag})"
 
 
+#: The longest ``external_id`` coverhub writes, in UTF-8 bytes. GitHub's REST description gives
+#: the field no maximum (``"type": "string"``, checks/create and checks/update), so this is our
+#: own bound: 255 is the common width of a string column, and counting bytes keeps it whichever
+#: way GitHub counts. :meth:`ExternalId.encode` never exceeds it.
+MAX_EXTERNAL_ID = 255
+_EXTERNAL_ID = re.compile(r"coverhub:2:(\d{1,19}):(\d{1,10}):(\d{0,19}):(.{0,100})", re.DOTALL)
+
+
 @dataclass(frozen=True, slots=True)
 class ExternalId:
-    """What a re-run needs: the workflow run, the PR (if any) and the flag.
+    """What a re-run needs: the workflow run and its attempt, the PR (if any) and the flag.
 
-    Encoded as ``coverhub:1:<run id>:<pr or empty>:<flag>`` (the flag last: it may hold ":").
+    Encoded as ``coverhub:2:<run id>:<attempt>:<pr or empty>:<flag>`` (the flag last: it may
+    hold ":"), at most :data:`MAX_EXTERNAL_ID` UTF-8 bytes. A flag that would not fit (flags are
+    up to 100 characters, up to 400 bytes) is left out, the field empty; it decodes as
+    ``flag=None``, "not recorded" (the check run's name says it: ``coverhub (flag)``). The run and
+    attempt, what a re-run re-processes, always fit.
+
+    :meth:`decode` also reads the JSON form ``{"run_id": 1, "attempt": 2}`` that check runs
+    written before this format carry (flag and PR not recorded there).
     """
 
     run_id: int
-    flag: str = DEFAULT_FLAG
+    flag: str | None = DEFAULT_FLAG
     pr_number: int | None = None
+    attempt: int = 1
 
     def encode(self) -> str:
         pr = "" if self.pr_number is None else str(self.pr_number)
-        return f"coverhub:1:{self.run_id}:{pr}:{self.flag}"
+        head = f"coverhub:2:{self.run_id}:{self.attempt}:{pr}:"
+        text = head + (self.flag or "")
+        if len(text.encode("utf-8")) > MAX_EXTERNAL_ID or len(self.flag or "") > 100:
+            return head
+        return text
 
     @classmethod
     def decode(cls, text: str | None) -> ExternalId | None:
         """The id in ``text``, or ``None`` for anything this App did not write."""
-        match = re.fullmatch(r"coverhub:1:(\d{1,19}):(\d{0,19}):(.{1,100})", text or "", re.DOTALL)
-        if match is None:
+        if text and text.startswith("{"):
+            return cls._decode_json(text)
+        match = _EXTERNAL_ID.fullmatch(text or "")
+        if match is None or int(match.group(2)) < 1:
             return None
-        pr = int(match.group(2)) if match.group(2) else None
-        return cls(int(match.group(1)), match.group(3), pr)
+        pr = int(match.group(3)) if match.group(3) else None
+        return cls(int(match.group(1)), match.group(4) or None, pr, int(match.group(2)))
+
+    @classmethod
+    def _decode_json(cls, text: str) -> ExternalId | None:
+        try:
+            data = json.loads(text)
+            run_id = data["run_id"]
+            attempt = data.get("attempt") or 1
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return None
+        numbers = (run_id, attempt)
+        if not all(type(n) is int and 0 < n < 2**63 for n in numbers):
+            return None
+        return cls(run_id, None, None, attempt)
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,18 +30,81 @@ def test_names() -> None:
     "ext",
     [
         check.ExternalId(123),
-        check.ExternalId(9_000_000_001, "unit", 42),
-        check.ExternalId(1, "odd:name with spaces", None),
+        check.ExternalId(9_000_000_001, "unit", 42, attempt=3),
+        check.ExternalId(1, "odd:name with spaces", None, attempt=2),
+        check.ExternalId(2**63 - 1, "x" * 100, 2**63 - 1, attempt=9_999_999_999),
     ],
 )
 def test_external_id_round_trip(ext: check.ExternalId) -> None:
     text = ext.encode()
-    assert len(text) <= 255
+    assert len(text.encode()) <= check.MAX_EXTERNAL_ID
     assert check.ExternalId.decode(text) == ext
 
 
+def test_external_id_layout() -> None:
+    assert check.ExternalId(5, "default", 7, attempt=2).encode() == "coverhub:2:5:2:7:default"
+    assert check.ExternalId(5).encode() == "coverhub:2:5:1::default"
+
+
+def flag_of_bytes(size: int) -> str:
+    """A flag of exactly ``size`` UTF-8 bytes in at most 100 characters (4-byte emoji)."""
+    emoji, rest = divmod(size, 4)
+    return "\N{GRINNING FACE}" * emoji + "a" * rest
+
+
+def test_external_id_at_the_length_limit_keeps_the_flag() -> None:
+    head = "coverhub:2:123:4:56:"
+    flag = flag_of_bytes(check.MAX_EXTERNAL_ID - len(head))
+    assert len(flag) <= 100
+    ext = check.ExternalId(123, flag, 56, attempt=4)
+    text = ext.encode()
+    assert len(text.encode()) == check.MAX_EXTERNAL_ID
+    assert check.ExternalId.decode(text) == ext
+
+
+def test_external_id_past_the_length_limit_leaves_the_flag_out_keeps_the_run() -> None:
+    head = "coverhub:2:123:4:56:"
+    flag = flag_of_bytes(check.MAX_EXTERNAL_ID - len(head) + 1)
+    text = check.ExternalId(123, flag, 56, attempt=4).encode()
+    assert text == head
+    assert check.ExternalId.decode(text) == check.ExternalId(123, None, 56, attempt=4)
+    # the longest possible flag (100 four-byte characters) and the largest numbers still fit
+    worst = check.ExternalId(2**63 - 1, flag_of_bytes(400), 2**63 - 1, attempt=9_999_999_999)
+    assert len(worst.encode().encode()) <= check.MAX_EXTERNAL_ID
+    assert check.ExternalId.decode(worst.encode()) == dataclasses.replace(worst, flag=None)
+
+
 @pytest.mark.parametrize(
-    "text", [None, "", "coverhub:2:1::default", "coverhub:1:x::default", "other", "coverhub:1:1::"]
+    ("text", "run_id", "attempt"),
+    [
+        ('{"run_id":30433642,"attempt":2}', 30433642, 2),
+        ('{"run_id": 7}', 7, 1),
+        ('{"run_id":7,"attempt":null}', 7, 1),
+    ],
+)
+def test_external_id_reads_the_earlier_json_form(text: str, run_id: int, attempt: int) -> None:
+    assert check.ExternalId.decode(text) == check.ExternalId(run_id, None, None, attempt)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "coverhub:1:1::default",  # a layout never written by a release
+        "coverhub:2:x:1::default",
+        "coverhub:2:1:0::default",  # attempts start at 1
+        "coverhub:2:1:1:default",  # a field missing
+        "coverhub:2:1:1::" + "x" * 101,
+        "other",
+        "42",
+        '{"run_id": "7"}',
+        '{"run_id": true}',
+        '{"run_id": -1}',
+        '{"attempt": 1}',
+        '["run_id"]',
+        "{not json",
+    ],
 )
 def test_external_id_refuses_foreign_text(text: str | None) -> None:
     assert check.ExternalId.decode(text) is None
@@ -68,7 +131,7 @@ def test_more_than_50_annotations_go_in_batches() -> None:
     assert first["name"] == "coverhub"
     assert first["head_sha"] == HEAD_SHA
     assert first["conclusion"] == "success"
-    assert first["external_id"] == "coverhub:1:5:7:default"
+    assert first["external_id"] == "coverhub:2:5:1:7:default"
     assert first["actions"][0]["label"] == "Re-run coverage"
     assert all(set(b["output"]) >= {"title", "summary"} for b in bodies)
     assert "left out" not in run.summary
