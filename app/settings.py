@@ -48,7 +48,10 @@ class Settings:
     log_format: str = "json"  # json | text
     job_timeout: float = 600.0  # seconds a job may run before the sweeper takes it back
     job_max_attempts: int = 5
-    sweep_interval: float = 30.0
+    sweep_interval: float = 30.0  # seconds between sweeps (lost jobs, stuck check runs)
+    #: a check run coverhub opened as pending and that is still pending after this many minutes
+    #: is completed as timed out by the sweeper (app.services.github_sweeper)
+    check_timeout_minutes: int = 60
     worker_concurrency: int = 4
     shutdown_grace: float = 30.0  # seconds to finish in-flight jobs on shutdown
 
@@ -132,6 +135,20 @@ def _positive_int(value: str) -> int:
         raise ValueError("must be a whole number") from None
     if number < 1:
         raise ValueError("must be at least 1")
+    return number
+
+
+#: a week: a pending check nobody hears about for that long is not a gate anyone waits on
+MAX_CHECK_TIMEOUT_MINUTES = 7 * 24 * 60
+
+
+def _minutes(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValueError("must be a whole number of minutes") from None
+    if not 1 <= number <= MAX_CHECK_TIMEOUT_MINUTES:
+        raise ValueError(f"must be between 1 and {MAX_CHECK_TIMEOUT_MINUTES} minutes (a week)")
     return number
 
 
@@ -272,6 +289,7 @@ def from_environ(environ: Mapping[str, str] | None = None) -> Settings:
         job_timeout=r.get("JOB_TIMEOUT", _positive_float, 600.0),
         job_max_attempts=r.get("JOB_MAX_ATTEMPTS", _positive_int, 5),
         sweep_interval=r.get("SWEEP_INTERVAL", _positive_float, 30.0),
+        check_timeout_minutes=r.get("CHECK_TIMEOUT_MINUTES", _minutes, 60),
         worker_concurrency=r.get("WORKER_CONCURRENCY", _positive_int, 4),
         shutdown_grace=r.get("SHUTDOWN_GRACE", _positive_float, 30.0),
     )
@@ -308,6 +326,7 @@ KNOWN = frozenset(
         "JOB_TIMEOUT",
         "JOB_MAX_ATTEMPTS",
         "SWEEP_INTERVAL",
+        "CHECK_TIMEOUT_MINUTES",
         "WORKER_CONCURRENCY",
         "SHUTDOWN_GRACE",
     }

@@ -85,6 +85,10 @@ def test_production_values() -> None:
         ("SWEEP_INTERVAL", "0", "must be a positive number of seconds"),
         ("WORKER_CONCURRENCY", "many", "must be a whole number"),
         ("SHUTDOWN_GRACE", "-3", "must be a positive number of seconds"),
+        ("CHECK_TIMEOUT_MINUTES", "0", "must be between 1 and 10080 minutes"),
+        ("CHECK_TIMEOUT_MINUTES", "10081", "must be between 1 and 10080 minutes"),
+        ("CHECK_TIMEOUT_MINUTES", "1.5", "must be a whole number of minutes"),
+        ("CHECK_TIMEOUT_MINUTES", "1h", "must be a whole number of minutes"),
     ],
 )
 def test_each_invalid_value_names_variable_and_problem(
@@ -157,3 +161,10 @@ def test_oauth_pair_goes_together() -> None:
 def test_blank_values_mean_unset() -> None:
     s = from_environ({"COVERHUB_REDIS_URL": "  ", "COVERHUB_JOB_TIMEOUT": ""})
     assert s.redis_url is None and s.job_timeout == 600.0
+
+
+def test_check_timeout_minutes_default_and_bounds() -> None:
+    assert from_environ({}).check_timeout_minutes == 60
+    assert from_environ({"COVERHUB_CHECK_TIMEOUT_MINUTES": " 1 "}).check_timeout_minutes == 1
+    week = from_environ({"COVERHUB_CHECK_TIMEOUT_MINUTES": "10080"})
+    assert week.check_timeout_minutes == 10080
