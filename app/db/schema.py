@@ -231,3 +231,36 @@ upload_tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False),
     sa.Column("rotated_at", Timestamp, nullable=False),
 )
+
+pending_checks = sa.Table(
+    "pending_checks",
+    metadata,
+    # every check run coverhub opened as pending (workflow_run requested/in_progress), so that a
+    # sweeper can complete the ones whose run never reported back (app.services.github_sweeper)
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "repository_id",
+        sa.Integer,
+        sa.ForeignKey("repositories.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("installation_id", sa.BigInteger, nullable=False),
+    sa.Column("head_sha", sa.String(64), nullable=False),
+    sa.Column("check_name", sa.String(255), nullable=False),
+    sa.Column("check_run_id", sa.BigInteger, nullable=False, unique=True),  # GitHub's id
+    sa.Column("workflow_run_id", sa.BigInteger, nullable=False),
+    sa.Column("run_attempt", sa.Integer, nullable=False),
+    sa.Column("opened_at", Timestamp, nullable=False),
+    # a sweeper holds a row while it talks to GitHub (claim_token); claimed_until is also the
+    # "not before" of a row put back after a failure or while its ingestion job is running
+    sa.Column("claim_token", sa.String(64)),
+    sa.Column("claimed_until", Timestamp),
+    sa.Column("tries", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("settled_at", Timestamp),
+    # completed_by_run (GitHub already had it completed), timed_out (the sweeper completed it),
+    # gone (404), forbidden (403), abandoned (GitHub kept failing)
+    sa.Column("outcome", sa.String(32)),
+    sa.Column("note", sa.Text),
+    # the sweeper's scan: unsettled rows, oldest first
+    sa.Index(None, "settled_at", "opened_at"),
+)
