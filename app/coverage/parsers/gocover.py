@@ -26,12 +26,13 @@ the largest count among the blocks touching it; a line touched by both run and n
 *partial*, recorded as ``branches[line] = (blocks run, blocks touching)``. Paths stay as the
 profile writes them (import paths); mapping to repository paths is :mod:`app.coverage.paths`' job.
 
-The input is read in batches of lines. A batch of well-formed block lines (the whole of a real
-profile but its mode line) is split and checked with whole-batch operations; any batch holding
-something else (a blank or ``mode:`` line, a number out of bounds, a new file past a limit) is
-read again line by line, which gives the exact error. Repeated blocks are merged (and checked) per
-file once the input is read; an error about one names the line it is on, and of several errors the
-one on the earliest line is raised, as if everything had been read line by line.
+The input is read in chunks of whole lines. A chunk of well-formed block lines (the whole of a
+real profile but its mode line) is split and checked with whole-array operations
+(:mod:`.gocover_scan`); any chunk holding something else (a blank or ``mode:`` line, a number out
+of bounds, a new file past a limit) is read again line by line, which gives the exact error.
+Repeated blocks are merged (and checked) per file once the input is read; an error about one names
+the line it is on, and of several errors the one on the earliest line is raised, as if everything
+had been read line by line.
 
 :func:`merge_profiles` (:mod:`.gocover_merge`) merges parsed profiles by Go's rules; see its
 docstring for the cases Go itself does not define (mixed modes, blocks from different toolchains).
@@ -43,12 +44,14 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import partial
-from itertools import accumulate, islice, repeat
-from operator import itemgetter, le, lt
+from io import BytesIO
+from itertools import accumulate
 from typing import BinaryIO
 
+import numpy as np
+
 from app.coverage.errors import CoverageError, InvalidReport, LimitExceeded
-from app.coverage.model import CoverageReport, FileCoverage
+from app.coverage.model import CoverageReport
 from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
 from app.coverage.parsers.gocover_build import (
     FORMAT,
@@ -57,16 +60,19 @@ from app.coverage.parsers.gocover_build import (
     UNIT,
     Columns,
     GoBlocks,
+    Int64Array,
     SpanBudget,
     block_lines,
-    build_columns,
     build_file,
+    build_files,
     package_of,
     position,
+    repeated,
     report_of,
-    strictly_increasing,
+    unordered_segments,
 )
 from app.coverage.parsers.gocover_merge import _conflicting, merge_profiles
+from app.coverage.parsers.gocover_scan import scan
 
 __all__ = [
     "FORMAT",
@@ -88,16 +94,11 @@ __all__ = [
 
 #: The longest line read; Go's own reader (``bufio.Scanner``, ``MaxScanTokenSize``) stops here too.
 MAX_LINE_BYTES = 64 * 1024
-#: How many lines are read and checked at once.
-BATCH_LINES = 4096
+#: How much of the input is read and checked at once.
+CHUNK_BYTES = 1 << 20
 
 _INT64_MAX = 2**63 - 1
 _BOM = b"\xef\xbb\xbf"
-#: What is left of a well-formed ``SL.SC,EL.EC NSTMT COUNT`` line once its digits are deleted.
-_SKELETON = b".,.  \n"
-_SKELETON_CRLF = b".,.  \r\n"
-#: Field separators of the numbers part, all made spaces (then one split gives every number).
-_SEPARATORS = bytes.maketrans(b".,\n", b"   ")
 
 
 def sniff(name: str, head: bytes) -> bool:
@@ -122,13 +123,9 @@ def parse(stream: BinaryIO, name: str, limits: Limits = DEFAULT_LIMITS) -> Cover
     error = reader.merge_repeats()
     if error is not None:
         raise error
-    budget = SpanBudget(name, limits.max_lines)
-    out: dict[str, FileCoverage] = {}
-    files = reader.files
-    for raw_name in sorted(files, key=_label):
-        path = _label(raw_name)
-        blocks = files.pop(raw_name)
-        out[path] = build_columns(path, blocks.cols, budget, blocks.ordered)
+    paths, blocks, offsets = reader.blocks
+    reader.files.clear()
+    out = build_files(paths, blocks, offsets, SpanBudget(name, limits.max_lines))
     return report_of(reader.mode, out)
 
 
@@ -146,61 +143,58 @@ class _Reader:
         self.read = 0
         self.number = 0
         self.files: dict[bytes, Columns] = {}
+        #: after :meth:`merge_repeats`: file names (sorted), all blocks, where each file's start
+        self.blocks: tuple[list[str], Int64Array, list[int]] = ([], np.empty((6, 0), np.int64), [0])
 
     def run(self, stream: BinaryIO) -> None:
-        lines = iter(partial(stream.readline, MAX_LINE_BYTES + 1), b"")
-        self.slow(list(islice(lines, 1)))
+        self.slow(_lines(stream.readline(MAX_LINE_BYTES + 1)))
         if not self.mode:
             raise InvalidReport(self.name, "empty input: a Go profile starts with a 'mode:' line")
-        while batch := list(islice(lines, BATCH_LINES)):
-            if not self.fast(batch):
-                self.slow(batch)
+        carry = b""
+        while more := stream.read(CHUNK_BYTES):
+            data = carry + more if carry else more
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:  # no line ends in it yet
+                if len(data) > MAX_LINE_BYTES:
+                    self.slow(_lines(data))  # refuses the long line
+                carry = data
+                continue
+            carry = data[cut:]
+            chunk = data[:cut] if carry else data
+            if not self.fast(chunk):
+                self.slow(_lines(chunk))
+        if carry:  # the last line, without its "\n"
+            self.slow(_lines(carry))
 
-    # -- a batch of well-formed block lines, with whole-batch operations ----------------------
-    def fast(self, batch: list[bytes]) -> bool:
-        """Read a batch of block lines in bulk; ``False`` (nothing done) if it has anything else."""
-        n = len(batch)
-        data = b"".join(batch)
+    # -- a chunk of well-formed block lines, with whole-array operations ----------------------
+    def fast(self, data: bytes) -> bool:
+        """Read a chunk of block lines in bulk; ``False`` (nothing done) if it has anything else."""
         size = len(data)
-        if self.read + size > self.limits.max_bytes:
+        limits = self.limits
+        if self.read + size > limits.max_bytes:
             return False
-        newlines = data.count(b"\n")
-        if newlines != n:  # only the last line of the input may lack its "\n"
-            last = batch[-1]
-            if newlines != n - 1 or last.endswith(b"\n") or len(last) > MAX_LINE_BYTES:
-                return False
-            batch = [*batch[:-1], last + b"\n"]  # a copy: the line-by-line path needs the line
-            data += b"\n"
-        names, counts, numbers = _split_names(batch, data)
-        if not names:
+        scanned = scan(data, crlf=data.endswith(b"\r\n"))
+        if scanned is None:
             return False
-        skeleton = numbers.translate(None, b"0123456789")
-        if skeleton != _SKELETON * n:
-            if skeleton != _SKELETON_CRLF * n:
-                return False
-            numbers = numbers.replace(b"\r\n", b"\n")
-        tokens = numbers.translate(_SEPARATORS).split(b" ")
-        tokens.pop()  # after the last "\n"
-        try:
-            values = list(map(_NUMBERS.__getitem__, tokens))
-        except ValueError:  # an empty or too long number: line by line
+        n = len(scanned)
+        starts, colons, numbers = scanned.starts, scanned.colons, scanned.numbers
+        if n > 1 and int(np.diff(starts).max()) > MAX_LINE_BYTES + 1:
             return False
-        cols = [values[k::6] for k in range(6)]
-        sl, sc, el, ec, _, cnt = cols
+        if size - int(starts[-1]) > MAX_LINE_BYTES + 1:
+            return False
+        sl, sc, el, ec, _, cnt = numbers
         if (
-            min(sl) < 1
-            or max(el) > self.limits.max_line_number
-            or max(cnt) > self.limits.max_count
-            or not (
-                all(map(lt, sl, el))  # no block on one line: nothing more to compare
-                or all(map(le, zip(sl, sc, strict=True), zip(el, ec, strict=True)))
-            )
+            int(sl.min()) < 1
+            or int(el.max()) > limits.max_line_number
+            or int(cnt.max()) > limits.max_count
+            or not ((sl < el) | ((sl == el) & (sc <= ec))).all()
         ):
             return False
+        runs = _runs(data, starts, colons)
         files = self.files
-        new = [fname for fname in dict.fromkeys(names) if fname not in files]
+        new = [fname for fname in dict.fromkeys(run[0] for run in runs) if fname not in files]
         if new:
-            if len(files) + len(new) > self.limits.max_files:
+            if len(files) + len(new) > limits.max_files:
                 return False
             try:
                 for fname in new:
@@ -209,13 +203,11 @@ class _Reader:
                 return False
             for fname in new:
                 files[fname] = Columns()
-        if self.mode == "set" and max(cnt) > 1:
-            cols[5] = list(map(min, cnt, repeat(1)))
-        start = 0
+        if self.mode == "set":
+            np.minimum(cnt, 1, out=cnt)
         first = self.number + 1
-        for fname, count in zip(names, counts, strict=True):
-            files[fname].extend(cols, start, start + count, first + start)
-            start += count
+        for fname, i, j in runs:
+            files[fname].extend(numbers[:, i:j], first + i)
         self.number += n
         self.read += size
         return True
@@ -283,95 +275,92 @@ class _Reader:
     def merge_repeats(self) -> InvalidReport | None:
         """Merge the blocks repeated in a file as x/tools does (``set`` ORs, the others add up,
         saturating at ``Limits.max_count``); the error about the earliest line whose repeated
-        block has another NSTMT, if any."""
+        block has another NSTMT, if any. Leaves every file's blocks in :attr:`blocks`."""
+        files = self.files
+        raw_names = sorted(files, key=_label)
+        columns = [files[raw] for raw in raw_names]
+        offsets = [0, *accumulate(c.count for c in columns)]
+        parts = [part for c in columns for part in c.arrays()]
+        blocks = np.concatenate(parts, axis=1) if parts else np.empty((6, 0), np.int64)
+        del parts
         first: tuple[int, str] | None = None
-        for fname, blocks in self.files.items():
-            found = _merge_repeats(blocks, self.mode == "set", self.limits.max_count)
+        merged: dict[int, Int64Array] = {}
+        for k in unordered_segments(blocks, offsets):
+            mine = blocks[:, offsets[k] : offsets[k + 1]]
+            if not repeated(mine):
+                continue  # only out of order: the model sorts them
+            found, merged[k] = _merge_repeats(
+                columns[k], mine, self.mode == "set", self.limits.max_count
+            )
             if found is not None and (first is None or found[0] < first[0]):
                 number, key, before, after = found
                 problem = (
                     f"line {number}: inconsistent NumStmt for the repeated block "
-                    f"{_label(fname)}:{position(key)}: changed from {before} to {after}"
+                    f"{_label(raw_names[k])}:{position(key)}: changed from {before} to {after}"
                 )
                 first = (number, problem)
+        if merged:
+            parts = [
+                merged.get(k, blocks[:, offsets[k] : offsets[k + 1]]) for k in range(len(columns))
+            ]
+            offsets = [0, *accumulate(part.shape[1] for part in parts)]
+            blocks = np.concatenate(parts, axis=1)
+        self.blocks = ([_label(raw) for raw in raw_names], blocks, offsets)
         return None if first is None else InvalidReport(self.name, first[1])
 
 
-def _split_names(batch: list[bytes], data: bytes) -> tuple[list[bytes], list[int], bytes]:
-    """Split lines ``FILE:NUMBERS\\n`` (``data`` is them joined) into runs of one file: the files,
-    the lines in each run and the numbers parts of all lines (each ending in ``\\n``). No names if
-    a line has no ``:`` or a blank name. A line seen as ``FILE:`` + something that is not numbers
-    (its file name holds ``:``) is caught by the caller's check of the numbers."""
-    names: list[bytes] = []
-    counts: list[int] = []
-    parts: list[bytes] = []
-    offsets = list(accumulate(map(len, batch), initial=0))
-    n = len(batch)
+def _runs(data: bytes, starts: Int64Array, colons: Int64Array) -> list[tuple[bytes, int, int]]:
+    """The runs of consecutive lines of one file in a chunk: (file name, first line, the line
+    after the last), lines counted from 0 in the chunk; a line's name ends at ``colons``."""
+    n = len(starts)
+    begin, names_end = starts, colons  # read a few times per run: no lists made
+    widths = colons - starts
+    runs: list[tuple[bytes, int, int]] = []
     i = 0
     while i < n:
-        line = batch[i]
-        colon = line.rfind(b":")
-        if colon <= 0:
-            return [], [], b""
-        head = line[: colon + 1]
-        # Where the lines of this file end, if they are all together (checked just below).
-        j = bisect_left(batch, True, i + 1, n, key=partial(_lacks, head))
-        prefix = b"\n" + head
-        if data.count(prefix, offsets[i], offsets[j]) != j - i - 1:
+        head = data[begin[i] : names_end[i] + 1]  # "FILE:"
+        width = len(head) - 1
+        # Where this file's lines end, if they are all together (checked just below: every
+        # line in between starts "\nFILE:" and its name is as long as FILE).
+        j = bisect_left(begin, True, i + 1, n, key=partial(_lacks, data, head))
+        stop = begin[j] if j < n else len(data)
+        if data.count(b"\n" + head, begin[i], stop) != j - i - 1 or (widths[i:j] != width).any():
             j = i + 1
-            while j < n and batch[j].startswith(head):
+            while j < n and names_end[j] - begin[j] == width and data.startswith(head, begin[j]):
                 j += 1
-        names.append(line[:colon])
-        counts.append(j - i)
-        parts += map(itemgetter(slice(colon + 1, None)), islice(batch, i, j))
+        runs.append((head[:-1], i, j))
         i = j
-    return names, counts, b"".join(parts)
+    return runs
 
 
-def _lacks(head: bytes, line: bytes) -> bool:
-    return not line.startswith(head)
+def _lacks(data: bytes, head: bytes, start: int) -> bool:
+    return not data.startswith(head, start)
 
 
-class _Numbers(dict[bytes, int]):
-    """Numbers by their digits: the small ones looked up, the others converted (up to 18 digits:
-    longer ones, and empty ones, raise ValueError)."""
-
-    def __missing__(self, digits: bytes) -> int:
-        if len(digits) > 18:
-            raise ValueError(digits)
-        return int(digits)
-
-
-_NUMBERS = _Numbers((str(value).encode(), value) for value in range(10_000))
+def _lines(data: bytes) -> list[bytes]:
+    """``data`` cut as the line-by-line reader reads it (lines of at most MAX_LINE_BYTES + 1)."""
+    return list(iter(partial(BytesIO(data).readline, MAX_LINE_BYTES + 1), b""))
 
 
 def _merge_repeats(
-    blocks: Columns, to_set: bool, max_count: int
-) -> tuple[int, tuple[int, int, int, int], int, int] | None:
-    """Merge one file's repeated blocks in place; the first inconsistent repeat, if any:
+    read: Columns, blocks: Int64Array, to_set: bool, max_count: int
+) -> tuple[tuple[int, tuple[int, int, int, int], int, int] | None, Int64Array]:
+    """One file's blocks with the repeated ones merged; the first inconsistent repeat, if any:
     (input line, position, NSTMT before, NSTMT on that line)."""
-    sl, sc, el, ec, ns, cnt = blocks.cols
-    blocks.ordered = strictly_increasing(sl, sc, el, ec)
-    if blocks.ordered:
-        return None
-    keys = list(zip(sl, sc, el, ec, strict=True))
-    if len(set(keys)) == len(keys):
-        return None
     merged: dict[tuple[int, int, int, int], list[int]] = {}
-    for index, (key, nstmt, count) in enumerate(zip(keys, ns, cnt, strict=True)):
+    for index, (sl, sc, el, ec, nstmt, count) in enumerate(blocks.T.tolist()):
+        key = (sl, sc, el, ec)
         previous = merged.get(key)
         if previous is None:
             merged[key] = [nstmt, count]
         elif previous[0] != nstmt:
-            return blocks.number(index), key, previous[0], nstmt
+            return (read.number(index), key, previous[0], nstmt), blocks
         elif to_set:
             previous[1] |= count
         else:
             previous[1] = min(previous[1] + count, max_count)
     rows = [(*key, nstmt, count) for key, (nstmt, count) in merged.items()]
-    blocks.cols = tuple(list(col) for col in zip(*rows, strict=True))
-    blocks.runs = []  # no error can be about these blocks any more
-    return None
+    return None, np.array(rows, dtype=np.int64).T.copy()
 
 
 def _is_mode_line(line: bytes) -> bool:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from itertools import chain, compress, islice, repeat
-from operator import add, le, lt, sub
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from itertools import accumulate
 from typing import Any, SupportsIndex, overload
+
+import numpy as np
+import numpy.typing as npt
 
 from app.coverage import percent
 from app.coverage.errors import LimitExceeded
@@ -32,6 +34,8 @@ MODES = ("set", "count", "atomic")
 
 #: (SL, SC, EL, EC) -> (NSTMT, COUNT)
 BlockMap = dict[tuple[int, int, int, int], tuple[int, int]]
+
+Int64Array = npt.NDArray[np.int64]
 
 
 class SpanBudget:
@@ -75,34 +79,46 @@ def package_of(path: str) -> str | None:
 
 
 class Columns:
-    """One file's blocks as parallel columns (lists), in the order they were read.
+    """One file's blocks in the order they were read: parts of a ``(6, n)`` int64 array (rows SL,
+    SC, EL, EC, NSTMT, COUNT; a block per column), from the bulk reader or line by line.
 
     ``runs`` remembers the input line of each block (for errors about repeated blocks) as
     (index of a block, its line) for each block that does not sit on the line after the previous
     block's.
     """
 
-    __slots__ = ("cols", "ordered", "runs")
+    __slots__ = ("count", "parts", "pending", "runs")
 
     def __init__(self) -> None:
-        self.cols: tuple[list[int], ...] = ([], [], [], [], [], [])
+        self.parts: list[Int64Array] = []
+        self.pending: list[tuple[int, int, int, int, int, int]] = []
         self.runs: list[tuple[int, int]] = []
-        #: whether the blocks are in strictly increasing position order, once known
-        self.ordered: bool | None = None
+        self.count = 0
 
-    def extend(self, cols: Sequence[list[int]], start: int, stop: int, first: int) -> None:
-        """Add rows ``start:stop`` of ``cols``, read from input lines ``first`` on."""
+    def extend(self, blocks: Int64Array, first: int) -> None:
+        """Add ``blocks`` (``(6, k)``), read from input lines ``first`` on."""
         self._mark(first)
-        for mine, theirs in zip(self.cols, cols, strict=True):
-            mine += theirs[start:stop]
+        self._flush()
+        self.parts.append(blocks)
+        self.count += blocks.shape[1]
 
     def append(self, row: tuple[int, int, int, int, int, int], number: int) -> None:
         self._mark(number)
-        for mine, value in zip(self.cols, row, strict=True):
-            mine.append(value)
+        self.pending.append(row)
+        self.count += 1
+
+    def arrays(self) -> list[Int64Array]:
+        """The blocks, in parts (``(6, k)`` arrays) to be joined."""
+        self._flush()
+        return self.parts
+
+    def _flush(self) -> None:
+        if self.pending:
+            self.parts.append(np.array(self.pending, dtype=np.int64).reshape(-1, 6).T)
+            self.pending = []
 
     def _mark(self, number: int) -> None:
-        index = len(self.cols[0])
+        index = self.count
         if not self.runs or self.runs[-1][1] + index - self.runs[-1][0] != number:
             self.runs.append((index, number))
 
@@ -112,62 +128,136 @@ class Columns:
         return number + index - at
 
 
-def strictly_increasing(
-    sl: Sequence[int], sc: Sequence[int], el: Sequence[int], ec: Sequence[int]
-) -> bool:
-    """Are the positions (SL, SC, EL, EC) strictly increasing (so sorted, none repeated)?"""
-    if all(map(lt, sl, islice(sl, 1, None))):
-        return True
-    keys = zip(sl, sc, el, ec, strict=True)
-    return all(map(lt, keys, islice(zip(sl, sc, el, ec, strict=True), 1, None)))
+def _later(a: Int64Array, b: Int64Array) -> npt.NDArray[np.bool_]:
+    """Block by block: is the position (SL, SC, EL, EC) of ``a`` after that of ``b``?"""
+    later: npt.NDArray[np.bool_] = a[0] > b[0]
+    same: npt.NDArray[np.bool_] = a[0] == b[0]
+    for row in (1, 2, 3):
+        later |= same & (a[row] > b[row])
+        same &= a[row] == b[row]
+    return later
 
 
-def build_columns(
-    path: str,
-    cols: Sequence[Sequence[int]],
+def unordered_segments(blocks: Int64Array, offsets: Sequence[int]) -> list[int]:
+    """Which segments ``blocks[:, offsets[k]:offsets[k + 1]]`` are not in strictly increasing
+    position order (so are unsorted or repeat a position)."""
+    size = blocks.shape[1]
+    if size < 2:
+        return []
+    after = blocks[0, 1:] > blocks[0, :-1]
+    inner = np.asarray(offsets[1:-1], np.int64)
+    after[inner[(inner > 0) & (inner < size)] - 1] = True  # a segment's first block
+    if after.all():
+        return []
+    suspects = np.flatnonzero(~after)
+    bad = suspects[~_later(blocks[:, suspects + 1], blocks[:, suspects])]
+    where = np.searchsorted(np.asarray(offsets, np.int64), bad + 1, "right") - 1
+    return sorted(set(where.tolist()))
+
+
+def in_order(blocks: Int64Array) -> Int64Array:
+    """``blocks`` sorted by position (SL, SC, EL, EC)."""
+    return blocks[:, np.lexsort(blocks[3::-1])]
+
+
+def repeated(blocks: Int64Array) -> bool:
+    """Do two blocks (in any order) have the same position?"""
+    keys = in_order(blocks)[:4]
+    return bool((keys[:, 1:] == keys[:, :-1]).all(axis=0).any())
+
+
+def build_files(
+    paths: Sequence[str],
+    blocks: Int64Array,
+    offsets: Sequence[int],
     budget: SpanBudget | None = None,
-    ordered: bool | None = None,
-) -> FileCoverage:
-    """The :class:`FileCoverage` of one file's blocks, given as columns with no repeated position.
+) -> dict[str, FileCoverage]:
+    """The :class:`FileCoverage` of each file: ``paths[k]``'s blocks are
+    ``blocks[:, offsets[k]:offsets[k + 1]]`` (a ``(6, n)`` array: rows SL, SC, EL, EC, NSTMT,
+    COUNT; no position repeated within a file; any order). ``blocks`` is sorted in place.
 
-    The blocks need not be in position order. ``budget`` is charged the lines the blocks span.
+    Everything is computed for all files at once; only files whose blocks share lines are
+    projected line by line. ``budget`` is charged the lines the blocks span.
     """
-    sl, sc, el, ec, ns, cnt = cols
-    if not (strictly_increasing(sl, sc, el, ec) if ordered is None else ordered):
-        rows = sorted(zip(sl, sc, el, ec, ns, cnt, strict=True))
-        sl, sc, el, ec, ns, cnt = (
-            (array("q", col) for col in zip(*rows, strict=True)) if rows else cols
-        )
-    total = sum(ns)
-    covered = sum(compress(ns, cnt))
-    if all(ns):  # the usual case: no empty block
+    for k in unordered_segments(blocks, offsets):
+        a, b = offsets[k], offsets[k + 1]
+        blocks[:, a:b] = in_order(blocks[:, a:b])
+    starts = np.asarray(offsets[:-1], np.int64)
+    stops = np.asarray(offsets[1:], np.int64)
+    columns = blocks
+    sl, _, el, ec, ns, cnt = columns
+    totals = _segment_sums(ns, starts, stops).tolist()
+    covered = _segment_sums(np.where(cnt != 0, ns, 0), starts, stops).tolist()
+    # Empty (NSTMT = 0) blocks touch no line.
+    keep = ns != 0
+    kept = np.concatenate(([0], np.cumsum(keep)))
+    fstarts, fstops = kept[starts], kept[stops]
+    if keep.all():
         fsl, fel, fec, fcnt = sl, el, ec, cnt
     else:
-        fsl, fel, fec, fcnt = (list(compress(col, ns)) for col in (sl, el, ec, cnt))
+        fsl, fel, fec, fcnt = sl[keep], el[keep], ec[keep], cnt[keep]
     # The last line a block touches: EL, or EL-1 when EC <= 2, but never before SL.
-    lasts = list(map(sub, fel, map(lt, fec, repeat(3))))
-    if not all(map(le, fsl, lasts)):
-        lasts = list(map(max, fsl, lasts))
+    lasts = np.maximum(fel - (fec < 3), fsl)
+    spans = lasts - fsl + 1
     if budget is not None:
-        budget.spend(sum(lasts) - sum(fsl) + len(fsl))
-    branches: dict[int, tuple[int, int]] = {}
-    if all(map(lt, lasts, islice(fsl, 1, None))):
-        # Each block's lines come after the previous block's: every line has exactly one block.
-        ends = list(map(add, lasts, repeat(1)))
-        lines = LineHits(
-            array("I", chain.from_iterable(map(range, fsl, ends))),
-            array("q", chain.from_iterable(map(repeat, fcnt, map(sub, ends, fsl)))),
-        )
-    else:
-        lines, branches = _overlapping(fsl, lasts, fcnt)
-    return FileCoverage(
-        path=path,
-        lines=lines,
-        branches=branches,
-        native=Counts(covered, total),
-        package=package_of(path),
-        blocks=GoBlocks.of_columns((sl, sc, el, ec, ns, cnt)),
+        budget.spend(int(spans.sum()))
+    # Files where a block's lines do not all come after the previous block's.
+    shared = np.zeros(len(fsl), np.bool_)
+    if len(fsl) > 1:
+        shared[1:] = fsl[1:] <= lasts[:-1]
+        shared[fstarts[fstarts < len(fsl)]] = False
+    overlapping = set((np.searchsorted(fstarts, np.flatnonzero(shared), "right") - 1).tolist())
+    # Lines and hits of all files at once (line numbers and offsets fit 32 bits: Limits).
+    ends = np.cumsum(spans)
+    line_at = np.concatenate(([0], ends))
+    lines = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
+    lines -= np.repeat((ends - spans - fsl).astype(np.int32), spans)
+    wide = len(fcnt) > 0 and int(fcnt.max()) >= 1 << 32
+    all_lines = _array("I", lines.view(np.uint32))
+    all_hits = (
+        _array("q", np.repeat(fcnt, spans))
+        if wide
+        else _array("I", np.repeat(fcnt.astype(np.uint32), spans))
     )
+    out: dict[str, FileCoverage] = {}
+    bounds = zip(
+        starts.tolist(),
+        stops.tolist(),
+        line_at[fstarts].tolist(),
+        line_at[fstops].tolist(),
+        strict=True,
+    )
+    for k, (path, (s, e, lo, hi)) in enumerate(zip(paths, bounds, strict=True)):
+        branches: dict[int, tuple[int, int]] = {}
+        if k in overlapping:
+            a, b = int(fstarts[k]), int(fstops[k])
+            file_lines, branches = _overlapping(
+                fsl[a:b].tolist(), lasts[a:b].tolist(), fcnt[a:b].tolist()
+            )
+        else:
+            file_lines = LineHits(all_lines[lo:hi], all_hits[lo:hi])
+        out[path] = FileCoverage(
+            path=path,
+            lines=file_lines,
+            branches=branches,
+            native=Counts(covered[k], totals[k]),
+            package=package_of(path),
+            blocks=GoBlocks.of_array(blocks, s, e),
+        )
+    return out
+
+
+def _segment_sums(values: Int64Array, starts: Int64Array, stops: Int64Array) -> Int64Array:
+    sums = np.concatenate(([0], np.cumsum(values)))
+    result: Int64Array = sums[stops] - sums[starts]
+    return result
+
+
+def _array(code: str, values: npt.NDArray[Any]) -> array[int]:
+    """The values (of the code's C type, contiguous) as an :class:`array.array`."""
+    out = array(code)
+    out.frombytes(np.ascontiguousarray(values).tobytes())
+    return out
 
 
 def _overlapping(
@@ -193,15 +283,34 @@ def _overlapping(
     return LineHits.from_mapping(hits), branches
 
 
+def blocks_of(blocks: Mapping[tuple[int, int, int, int], tuple[int, int]]) -> Int64Array:
+    """A block map as a ``(6, n)`` array, in position order."""
+    if not blocks:
+        return np.empty((6, 0), np.int64)
+    return np.array(
+        [(*key, nstmt, count) for key, (nstmt, count) in sorted(blocks.items())], dtype=np.int64
+    ).T.copy()
+
+
+def build_maps(
+    files: Mapping[str, Mapping[tuple[int, int, int, int], tuple[int, int]]],
+    budget: SpanBudget | None = None,
+) -> dict[str, FileCoverage]:
+    """The :class:`FileCoverage` of each file's blocks given as maps (position -> NSTMT, COUNT)."""
+    paths = list(files)
+    parts = [blocks_of(files[path]) for path in paths]
+    offsets = [0, *accumulate(part.shape[1] for part in parts)]
+    joined = np.concatenate(parts, axis=1) if parts else np.empty((6, 0), np.int64)
+    return build_files(paths, joined, offsets, budget)
+
+
 def build_file(
     path: str,
     blocks: Mapping[tuple[int, int, int, int], tuple[int, int]],
     budget: SpanBudget | None = None,
 ) -> FileCoverage:
     """The :class:`FileCoverage` of one file's blocks: native statements, lines, partials."""
-    rows = [(*key, nstmt, count) for key, (nstmt, count) in sorted(blocks.items())]
-    cols = tuple(list(col) for col in zip(*rows, strict=True)) if rows else Columns().cols
-    return build_columns(path, cols, budget)
+    return build_maps({path: blocks}, budget)[path]
 
 
 def report_of(mode: str, files: Mapping[str, FileCoverage]) -> CoverageReport:
@@ -224,8 +333,9 @@ class GoBlocks(tuple[GoBlock, ...]):
     operation is answered from the made objects); copies and pickles are plain tuples.
     """
 
-    _columns: tuple[Sequence[int], ...] | None
+    _columns: tuple[Sequence[int], ...] | Callable[[], list[list[int]]] | None
     _made: tuple[GoBlock, ...]
+    _size: int
 
     def __new__(cls, items: Iterable[GoBlock] = ()) -> GoBlocks:
         """Made at once from ``items``, like a tuple (:meth:`of_columns` makes them on use)."""
@@ -239,18 +349,30 @@ class GoBlocks(tuple[GoBlock, ...]):
         """The blocks of columns SL, SC, EL, EC, NSTMT, COUNT, made when first used."""
         self = tuple.__new__(cls)
         self._columns = columns
+        self._size = len(columns[0])
+        return self
+
+    @classmethod
+    def of_array(cls, blocks: Int64Array, start: int, stop: int) -> GoBlocks:
+        """The blocks ``blocks[:, start:stop]`` (rows SL, SC, EL, EC, NSTMT, COUNT), made when
+        first used."""
+        self = tuple.__new__(cls)
+        self._columns = blocks[:, start:stop].tolist
+        self._size = stop - start
         return self
 
     def _blocks(self) -> tuple[GoBlock, ...]:
         columns = self._columns
         if columns is not None:
-            self._made = tuple(map(GoBlock, *columns))
+            self._made = tuple(map(GoBlock, *(columns() if callable(columns) else columns)))
             self._columns = None
         return self._made
 
     def __len__(self) -> int:
         columns = self._columns
-        return len(columns[0]) if columns is not None else len(self._made)
+        if columns is None:
+            return len(self._made)
+        return self._size if callable(columns) else len(columns[0])
 
     def __iter__(self) -> Iterator[GoBlock]:
         return iter(self._blocks())

@@ -1,9 +1,9 @@
 """The bulk (whole-batch) reading paths of the Go and LCOV parsers give what line-by-line gives.
 
-gocover reads batches of block lines with whole-batch operations and falls back to line-by-line
-reading for a batch holding anything unusual; repeated blocks are checked once the input is read.
+gocover reads chunks of block lines with whole-array operations and falls back to line-by-line
+reading for a chunk holding anything unusual; repeated blocks are checked once the input is read.
 lcov reads the DA/BRDA lines of a record at once. These tests pin the cases where the two paths
-could disagree: batch boundaries, which error comes first, and the lazily made Go blocks.
+could disagree: chunk boundaries, which error comes first, and the lazily made Go blocks.
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ import io
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.coverage.errors import InvalidReport, LimitExceeded
 from app.coverage.model import GoBlock
@@ -33,28 +35,37 @@ PROFILE = (
 
 
 def go(text: str, limits: Limits | None = None) -> object:
+    """The report (or the error's text) of ``text``."""
     try:
         return gocover.parse(io.BytesIO(text.encode()), "in", limits or Limits())
     except (InvalidReport, LimitExceeded) as exc:
         return str(exc)
 
 
-@pytest.mark.parametrize("batch", [1, 2, 3, 5, 64, 4096])
-def test_go_batches_of_any_size_give_the_same_report(
-    batch: int, monkeypatch: pytest.MonkeyPatch
+def line_by_line(text: str, limits: Limits | None = None) -> object:
+    """What the line-by-line reader alone gives (the bulk reader switched off)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gocover._Reader, "fast", lambda self, data: False)
+        return go(text, limits)
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 64, 4096, 1 << 20])
+def test_go_chunks_of_any_size_give_the_same_report(
+    chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    expected = go(PROFILE)
-    monkeypatch.setattr(gocover, "BATCH_LINES", batch)
+    expected = line_by_line(PROFILE)
+    assert not isinstance(expected, str)
+    monkeypatch.setattr(gocover, "CHUNK_BYTES", chunk)
     assert go(PROFILE) == expected
     assert go(PROFILE.replace("\n", "\r\n")) == expected
     assert go(PROFILE.rstrip("\n")) == expected
 
 
-@pytest.mark.parametrize("batch", [1, 7, 4096])
+@pytest.mark.parametrize("chunk", [1, 7, 100, 4096, 1 << 20])
 def test_go_the_earliest_error_wins_across_paths(
-    batch: int, monkeypatch: pytest.MonkeyPatch
+    chunk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(gocover, "BATCH_LINES", batch)
+    monkeypatch.setattr(gocover, "CHUNK_BYTES", chunk)
     bad_repeat = PROFILE + "p/c.go:4.1,4.6 2 1\n"  # NSTMT 1 before
     message = go(bad_repeat + "p/d.go:1.1,x.2 1 1\n")
     assert message == go(bad_repeat)
@@ -117,3 +128,52 @@ def test_lcov_bulk_and_line_paths_agree(chunk: int, monkeypatch: pytest.MonkeyPa
     assert "BRDA:6" in RECORD and "branch count is not an integer" in str(
         lcov_result(RECORD.replace("BRDA:6,0,0,0", "BRDA:6,0,0,y"), chunk, monkeypatch)
     )
+
+
+# -- the bulk reader against the line-by-line one, on generated input ---------------------------
+
+_NAMES = st.sampled_from(["p/a.go", "p/b.go", "C:\\src\\c.go", "we:ird/b c.go", "x/ü.go", "q.go:1"])
+_NUMBER = st.one_of(
+    st.integers(0, 12).map(str),
+    st.integers(0, 10**19).map(str),
+    st.sampled_from(["", "-1", "007", "1e3", " 1", "x", "18446744073709551616"]),
+)
+_SEP = st.sampled_from([".", ",", " "])
+
+
+@st.composite
+def block_line(draw: st.DrawFn) -> str:
+    """A block line, usually well formed, sometimes with one field or separator wrong."""
+    name = draw(_NAMES)
+    sl, sc, el, ec, ns, cnt = (draw(st.integers(1, 40)) for _ in range(6))
+    el = max(el, sl)
+    fields = [str(v) for v in (sl, sc, el, ec, ns % 4, cnt % 5)]
+    seps = [".", ",", ".", " ", " "]
+    if draw(st.integers(0, 9)) == 0:
+        fields[draw(st.integers(0, 5))] = draw(_NUMBER)
+    if draw(st.integers(0, 19)) == 0:
+        seps[draw(st.integers(0, 4))] = draw(_SEP)
+    text = fields[0] + "".join(s + f for s, f in zip(seps, fields[1:], strict=True))
+    return f"{name}:{text}"
+
+
+_EXTRA = st.sampled_from(["", "mode: count", "mode: set", "garbage", ":1.1,1.2 1 1", "   "])
+
+
+@st.composite
+def profile(draw: st.DrawFn) -> str:
+    lines = draw(st.lists(st.one_of(block_line(), block_line(), block_line(), _EXTRA), max_size=60))
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    text = "mode: count" + end + end.join(lines) + (end if draw(st.booleans()) else "")
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(text=profile(), chunk=st.integers(1, 300))
+def test_go_bulk_reading_agrees_with_line_by_line(text: str, chunk: int) -> None:
+    expected = line_by_line(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gocover, "CHUNK_BYTES", chunk)
+        assert go(text) == expected
+        limits = Limits(max_files=2, max_line_number=30, max_count=3)
+        assert go(text, limits) == line_by_line(text, limits)

@@ -334,31 +334,37 @@ def test_blocks_spanning_too_many_lines_are_refused() -> None:
         parse(text, Limits(max_lines=1999))
 
 
-class ReadlineOnly:
-    """A stream that only allows line reads, counting how much was asked for at once."""
+class BoundedReads:
+    """A stream that refuses unbounded reads, recording how much was asked for at once."""
 
     def __init__(self, data: bytes) -> None:
         self._inner = io.BytesIO(data)
         self.largest = 0
+        self.reads = 0
 
     def readline(self, size: int = -1) -> bytes:
         assert size > 0, "the parser must bound every read"
         line = self._inner.readline(size)
         self.largest = max(self.largest, len(line))
+        self.reads += 1
         return line
 
     def read(self, size: int = -1) -> bytes:
-        raise AssertionError("the parser must stream line by line")
+        assert size > 0, "the parser must bound every read"
+        self.largest = max(self.largest, size)
+        self.reads += 1
+        return self._inner.read(size)
 
 
-def test_the_input_is_streamed_line_by_line() -> None:
+def test_the_input_is_streamed_in_bounded_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gocover, "CHUNK_BYTES", 4096)
     data = (
         "mode: count\n" + "".join(f"p/a.go:{i}.1,{i}.9 1 {i}\n" for i in range(1, 5001))
     ).encode()
-    stream = ReadlineOnly(data)
+    stream = BoundedReads(data)
     report = gocover.parse(cast(BinaryIO, stream), NAME, DEFAULT_LIMITS)
     assert report.native_totals() == Counts(5000, 5000)
-    assert stream.largest <= gocover.MAX_LINE_BYTES + 1
+    assert stream.largest == 4096 and stream.reads > len(data) // 4096
 
 
 # --------------------------------------------------------------------------------------------
