@@ -7,23 +7,31 @@ ingestion of the run (one job per run and attempt); ``check_run`` rerequested qu
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 import anyio.to_thread
 import sqlalchemy as sa
 
+from app.db.engine import utcnow
+from app.feedback.check import ExternalId
+from app.feedback.inputs import DEFAULT_FLAG
 from app.jobs.runner import JobContext
 from app.services import installations as inst
-from app.services import records
+from app.services import pending_checks, records
 from app.services.github_checks import CHECK_NAME, complete_check, find_check_runs
 from app.webhooks.events import finish
 
 log = logging.getLogger("coverhub.github")
 
 RUN_JOB = "github.ingest_run"
+
+
+def run_job_key(owner: str, repo: str, run_id: int, attempt: int) -> str:
+    """The key of the ingestion job of one run attempt (a re-request appends ``:...``)."""
+    return f"run:{owner}/{repo}:{run_id}:{attempt}"
 
 
 @dataclass(frozen=True)
@@ -87,12 +95,12 @@ class RunRef:
     def from_payload(cls, payload: dict[str, Any]) -> RunRef:
         return cls(**payload)
 
-    def external_id(self) -> str:
-        """What a check run carries so a re-request can re-process the same run."""
-        return json.dumps({"run_id": self.run_id, "attempt": self.attempt}, separators=(",", ":"))
+    def external_id(self, flag: str = DEFAULT_FLAG, pr_number: int | None = None) -> str:
+        """What a check run carries so a re-request can re-process the same run attempt."""
+        return ExternalId(self.run_id, flag, pr_number, self.attempt).encode()
 
     def job_key(self, suffix: str = "") -> str:
-        return f"run:{self.owner}/{self.repo}:{self.run_id}:{self.attempt}{suffix}"
+        return run_job_key(self.owner, self.repo, self.run_id, self.attempt) + suffix
 
 
 def _record_run(ref: RunRef, conn: sa.Connection) -> int:
@@ -101,16 +109,62 @@ def _record_run(ref: RunRef, conn: sa.Connection) -> int:
     return repo_id
 
 
+def _started_at(check: dict[str, Any]) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(check.get("started_at")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+async def _remember_pending(ctx: JobContext, ref: RunRef, check: dict[str, Any]) -> None:
+    """Record a pending check of ours for the stuck-check sweeper (once per check run).
+
+    ``check`` is the create response, or an open check found on the sha: then it is recorded
+    under the run its external_id names (a job that died between creating the check and
+    recording it finds the check open when it runs again).
+    """
+    ext = ExternalId.decode(check.get("external_id"))
+    if ext is None:
+        return
+    opened_at = _started_at(check) or utcnow()
+
+    def work() -> None:
+        with ctx.store.engine.begin() as conn:
+            repo_id = inst.upsert_repository(conn, ref.repository, ref.installation_id)
+            pending_checks.record_opened(
+                conn,
+                pending_checks.OpenedCheck(
+                    repository_id=repo_id,
+                    installation_id=ref.installation_id,
+                    head_sha=str(check.get("head_sha") or ref.head_sha),
+                    check_name=str(check.get("name") or CHECK_NAME),
+                    check_run_id=int(check["id"]),
+                    workflow_run_id=ext.run_id,
+                    run_attempt=ext.attempt,
+                    opened_at=opened_at,
+                ),
+            )
+
+    await anyio.to_thread.run_sync(work)
+
+
 async def post_pending_check(ctx: JobContext, ref: RunRef) -> None:
-    """A pending check run on the head sha, unless an unfinished one is already there."""
+    """A pending check run on the head sha, unless an unfinished one is already there.
+
+    Every pending check of ours is recorded, so that the stuck-check sweeper completes it if
+    the run's ``completed`` event never arrives (app.services.github_sweeper).
+    """
     gateway = ctx.services.github
     if gateway is None:
         return
     async with gateway.installation(ref.installation_id) as gh:
         runs = await find_check_runs(gateway, gh, ref.owner, ref.repo, ref.head_sha)
-        if any(r.get("status") != "completed" for r in runs):
+        unfinished = [r for r in runs if r.get("status") != "completed"]
+        if unfinished:
+            for check in unfinished:
+                await _remember_pending(ctx, ref, check)
             return
-        await gateway.call(
+        resp = await gateway.call(
             "checks",
             lambda: gh.rest.checks.async_create(
                 ref.owner,
@@ -128,6 +182,7 @@ async def post_pending_check(ctx: JobContext, ref: RunRef) -> None:
                 },
             ),
         )
+    await _remember_pending(ctx, ref, resp.json())
 
 
 async def on_workflow_run(ctx: JobContext, action: str | None, body: dict[str, Any]) -> None:
@@ -164,11 +219,8 @@ async def on_check_run(ctx: JobContext, action: str | None, body: dict[str, Any]
     if not rerun or check.get("name", "").split(" ")[0] != CHECK_NAME or "installation" not in body:
         await finish(ctx, status="ignored")
         return
-    try:
-        ext = json.loads(check.get("external_id") or "{}")
-        run_id = int(ext["run_id"])
-        attempt = int(ext.get("attempt") or 1)
-    except (ValueError, KeyError, TypeError):
+    ext = ExternalId.decode(check.get("external_id"))
+    if ext is None:
         log.warning("check run %s has no usable external_id", check.get("id"))
         await finish(ctx, status="ignored")
         return
@@ -178,8 +230,8 @@ async def on_check_run(ctx: JobContext, action: str | None, body: dict[str, Any]
         owner=owner,
         repo=name,
         installation_id=int(body["installation"]["id"]),
-        run_id=run_id,
-        attempt=attempt,
+        run_id=ext.run_id,
+        attempt=ext.attempt,
         head_sha=str(check["head_sha"]),
         head_branch=None,
         workflow_name=None,
