@@ -1,4 +1,5 @@
-"""`coverhub worker`: runs jobs from the Redis queue (arq) and sweeps overdue ones.
+"""`coverhub worker`: runs jobs from the Redis queue (arq), sweeps overdue ones, and completes
+check runs left pending too long (app.services.github_sweeper).
 
 arq is driven from our own event loop (not ``Worker.run``) so that we decide what happens on a
 signal (stop taking jobs, let running ones finish within the grace period) and on a lost Redis
@@ -18,6 +19,7 @@ import anyio.to_thread
 from app.jobs.runner import Handler
 from app.ports.queue import ARQ_FUNCTION, ArqQueue, redis_settings
 from app.services.container import Services, build_services
+from app.services.github_sweeper import sweeper_for
 from app.settings import Settings
 
 log = logging.getLogger("coverhub.worker")
@@ -54,7 +56,10 @@ async def run_worker(
     async def run_job(_ctx: dict[str, Any], job_id: int) -> None:
         await services.runner.execute(int(job_id))
 
-    sweeper = asyncio.create_task(services.runner.sweep_forever(settings.sweep_interval))
+    sweepers = [asyncio.create_task(services.runner.sweep_forever(settings.sweep_interval))]
+    stuck_checks = sweeper_for(services)
+    if stuck_checks is not None:
+        sweepers.append(asyncio.create_task(stuck_checks.sweep_forever(settings.sweep_interval)))
     log.info("worker started", extra={"settings": settings.describe()})
     worker: Any = None
     try:
@@ -93,7 +98,8 @@ async def run_worker(
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await main
     finally:
-        sweeper.cancel()
+        for sweeper in sweepers:
+            sweeper.cancel()
         if worker is not None:
             with contextlib.suppress(Exception):
                 await worker.close()

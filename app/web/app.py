@@ -24,6 +24,7 @@ from app.ports.cache import Cache
 from app.ports.queue import InProcessQueue, JobQueue
 from app.ports.storage import ObjectStore
 from app.services.container import Services, build_services
+from app.services.github_sweeper import sweeper_for
 from app.settings import Settings, from_environ
 from app.web import api, badges, health, reports, upload, webhooks
 from app.web.errors import app_error, unexpected_error
@@ -71,7 +72,8 @@ def create_app(
     """Build the ASGI app. Clients are created in the lifespan, not here.
 
     ``run_jobs_in_process`` defaults to True when the queue is in-process (embedded mode): the
-    web process then also runs the jobs and the sweeper. ``on_ready(services)`` is awaited once
+    web process then also runs the jobs and the sweepers (lost jobs; stuck check runs when the
+    GitHub App is configured). ``on_ready(services)`` is awaited once
     everything is up (the demo seed uses it).
     """
     if settings is None:
@@ -105,6 +107,11 @@ def create_app(
             background.append(
                 asyncio.create_task(services.runner.sweep_forever(settings.sweep_interval))
             )
+            stuck_checks = sweeper_for(services)
+            if stuck_checks is not None:
+                background.append(
+                    asyncio.create_task(stuck_checks.sweep_forever(settings.sweep_interval))
+                )
         log.info("coverhub ready", extra={"settings": services.settings.describe()})
         if on_ready is not None:
             await on_ready(services)
