@@ -1,9 +1,11 @@
 """Publishing a run's coverage to GitHub: check run per flag, two statuses, one sticky comment.
 
 Called by the run ingestion job once every flag is recorded. Everything here is safe to repeat
-(a re-run, a redelivery, a ``check_run`` rerequest): the pending check is finished (or the
-completed one of that name updated in place), statuses are posted once per context per attempt,
-and the PR comment is found by marker *and* author and edited, never duplicated.
+(a re-run, a redelivery, a ``check_run`` rerequest): the pending check is finished; a completed
+check that already says the result is left alone, otherwise a new check run is created (GitHub
+appends annotations on every update, so a completed check is never updated again:
+:mod:`app.feedback.check_plan`); statuses are posted once per context per attempt, and the PR
+comment is found by marker *and* author and edited, never duplicated.
 
 Base commit (always said, with why: :class:`~app.feedback.inputs.BaseChoice`): for a PR the merge
 base of its base branch and the head (compare ``{base}...{head}``); for a push, the nearest
@@ -33,15 +35,16 @@ from app.coverage.serialize import from_json
 from app.db.schema import uploads
 from app.feedback import comment as fb_comment
 from app.feedback import status as fb_status
-from app.feedback.check import check_run
+from app.feedback.check import ExternalId, check_name, check_run
+from app.feedback.check_plan import CheckPlan, plan_check
 from app.feedback.gates import evaluate
 from app.feedback.inputs import DEFAULT_FLAG, BaseChoice, BaseRule, FeedbackInput, Links
 from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext
 from app.repoconfig import RepoConfig
 from app.services import records
-from app.services.github_checks import CHECK_NAME, find_check_runs
-from app.services.github_runs import RunRef, complete_run_check
+from app.services.github_checks import find_check_runs
+from app.services.github_runs import RunRef
 from app.services.merged import MERGED, MERGED_NAME, upload_prefix
 
 log = logging.getLogger("coverhub.github")
@@ -211,28 +214,34 @@ class Publisher:
         )
 
     async def post_check(self, inp: FeedbackInput) -> None:
+        """The check run of ``inp`` (see :mod:`app.feedback.check_plan` for why a re-publish
+        creates a new check run), then both statuses."""
         verdict = evaluate(inp, self.config.gates)
         run = check_run(inp, verdict)
         owner, repo = self.ref.owner, self.ref.repo
+        # newest first, one per name (GitHub's default filter=latest): the one GitHub shows
         existing = await find_check_runs(self.gateway, self.gh, owner, repo, inp.head_sha, run.name)
-        open_runs = [r for r in existing if r.get("status") != "completed"]
+        current = existing[0] if existing else None
+        plan = plan_check(current, run, rerequested=self.rerequested)
+        log.info("check %r on %s: %s", run.name, inp.head_sha[:7], plan.value)
         first, *rest = run.requests()
         # the run and attempt, as github_runs.on_check_run reads them for a re-request
         first["external_id"] = self.ref.external_id()
-        if open_runs or existing:
-            current = (open_runs or existing)[0]
-            out = current.get("output") or {}
-            said = (current.get("conclusion"), out.get("summary"), out.get("annotations_count"))
-            # already says exactly this: sending it again would append the annotations twice
-            if open_runs or said != (run.conclusion, run.summary, len(run.annotations)):
-                await self._update_check(int(current["id"]), first, rest)
-        else:
+        if plan is CheckPlan.FINISH and current is not None:
+            await self._update_check(int(current["id"]), first, rest)
+        elif plan is CheckPlan.CREATE:
             resp = await self.gateway.call(
                 "checks", lambda: self.gh.rest.checks.async_create(owner, repo, data=first)
             )
             await self._update_check(int(resp.json()["id"]), None, rest)
         for payload in fb_status.statuses(inp, verdict):
             await post_status(self.gateway, self.gh, self.ref, payload)
+
+    @property
+    def rerequested(self) -> bool:
+        """A ``check_run`` rerequest: its RunRef names the run only, with no event
+        (github_runs.on_check_run)."""
+        return self.ref.event is None
 
     async def _update_check(
         self, check_id: int, first: dict[str, Any] | None, rest: list[dict[str, Any]]
@@ -328,6 +337,41 @@ async def publish_error(gateway: GitHubGateway, gh: Any, ref: RunRef, reason: st
         await post_status(gateway, gh, ref, payload)
 
 
+async def finish_default_check(
+    gateway: GitHubGateway, gh: Any, ref: RunRef, flags: Sequence[str]
+) -> None:
+    """A run that reported named flags only: the pending ``coverhub`` check it opened at
+    "requested" (named for the default flag) is completed neutral, pointing at the flags' checks.
+
+    Only the check this run opened (its external_id names the run) is completed: one opened by
+    another workflow on the same commit waits for that workflow's result.
+    """
+    for check in await find_check_runs(gateway, gh, ref.owner, ref.repo, ref.head_sha):
+        opened_by = ExternalId.decode(check.get("external_id"))
+        if check.get("status") == "completed" or opened_by is None:
+            continue
+        if opened_by.run_id != ref.run_id:
+            continue
+        names = ", ".join(f"`{check_name(f)}`" for f in flags)
+        workflow = ref.workflow_name or f"run {ref.run_id}"
+        body = {
+            "status": "completed",
+            "conclusion": "neutral",
+            "external_id": ref.external_id(),
+            "output": {
+                "title": f"Coverage is reported per flag: {', '.join(flags)}",
+                "summary": f"Workflow {workflow} reported coverage for "
+                f"{'flag' if len(flags) == 1 else 'flags'} {', '.join(flags)} only, not for the"
+                f" whole repository. The result and its gates are on {names}.",
+            },
+        }
+        check_id = int(check["id"])
+        await gateway.call(
+            "checks",
+            partial(gh.rest.checks.async_update, ref.owner, ref.repo, check_id, data=body),
+        )
+
+
 async def publish(
     ctx: JobContext,
     gateway: GitHubGateway,
@@ -367,19 +411,8 @@ async def publish(
     primary = pulls[0] if pulls else None
     for flag in sorted(flag_reports):
         await pub.post_check(await pub.feedback(flag, flag_reports[flag], primary, default_branch))
-    if DEFAULT_FLAG not in flag_reports and any(
-        r.get("status") != "completed"
-        for r in await find_check_runs(gateway, gh, ref.owner, ref.repo, ref.head_sha)
-    ):  # the pending check opened at "requested" is named for the default flag
-        names = ", ".join(f"`{CHECK_NAME} ({f})`" for f in sorted(flag_reports))
-        await complete_run_check(
-            gateway,
-            gh,
-            ref,
-            conclusion="neutral",
-            title="Coverage is reported per flag",
-            summary=f"This run's coverage is reported on {names}.",
-        )
+    if DEFAULT_FLAG not in flag_reports:
+        await finish_default_check(gateway, gh, ref, sorted(flag_reports))
     for pr in pulls:
         if pr.head_sha != ref.head_sha:
             log.info("PR %s has moved on to %s; no comment", pr.number, pr.head_sha[:7])

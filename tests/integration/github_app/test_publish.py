@@ -6,69 +6,24 @@ comments (and who wrote them).
 
 from __future__ import annotations
 
-import time
-from typing import Any
-
 from app.coverage.diff import parse_diff
 from app.coverage.patch import patch_coverage
 from app.feedback.comment import MARKER
 from tests.integration.github_app.conftest import App
+from tests.integration.github_app.publish_kit import (
+    BASE,
+    HEAD_LCOV,
+    NEXT,
+    PATCH,
+    SHA,
+    bot_comments,
+    config,
+    done,
+    lcov,
+    pr_run,
+    push_base,
+)
 from tests.support.fake_github.render_pulls import diff_entry
-
-BASE = "b" * 40
-SHA = "1" * 40
-NEXT = "2" * 40
-
-
-def lcov(files: dict[str, dict[int, int]]) -> bytes:
-    out = []
-    for path, lines in files.items():
-        out.append(f"SF:{path}")
-        out += [f"DA:{n},{hits}" for n, hits in sorted(lines.items())]
-        out.append("end_of_record")
-    return ("\n".join(out) + "\n").encode()
-
-
-BASE_LCOV = lcov({"src/a.py": {1: 1, 2: 1, 3: 0, 4: 0}})  # 50%
-# the PR adds lines 5-6 (5 covered, 6 not) and covers line 3: 4 of 6
-HEAD_LCOV = lcov({"src/a.py": {1: 1, 2: 1, 3: 1, 4: 0, 5: 1, 6: 0}})
-PATCH = "@@ -4,1 +4,3 @@\n x = 4\n+y = 5\n+z = 6\n"
-
-
-def push_base(app: App, repo: Any, sha: str = BASE, data: bytes = BASE_LCOV) -> None:
-    run = app.fake.state.add_workflow_run(repo, head_sha=sha, head_branch="main", event="push")
-    app.fake.state.add_artifact(run, "coverage", {"lcov.info": data})
-    app.complete(run)
-
-
-def pr_run(app: App, repo: Any, pr: Any, sha: str = SHA, data: bytes = HEAD_LCOV, **kw: Any) -> Any:
-    run = app.fake.state.add_workflow_run(
-        repo, head_sha=sha, pull_requests=[pr], event="pull_request", **kw
-    )
-    app.fake.state.add_artifact(run, "coverage", {"lcov.info": data})
-    return run
-
-
-def done(app: App, count: int, sha: str = SHA, comments: int = 0) -> None:
-    """Until ``count`` run jobs ended (a run job completes once published) and GitHub got the
-    statuses of every run on ``sha`` and at least ``comments`` comment writes."""
-    ended = app.wait_run_jobs(count)
-    assert all(j.status == "done" for j in ended), [j.last_error for j in ended]
-    published = sum(1 for j in ended if j.payload["head_sha"] == sha)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        posted = app.fake.state.statuses_for(sha, "coverhub/patch")
-        wrote = app.fake.state.requests_to("POST", "/comments") + [
-            r for r in app.fake.state.requests_to("PATCH", "/issues/comments/")
-        ]
-        if len(posted) >= published and len(wrote) >= comments:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the run's coverage was not published")
-
-
-def bot_comments(app: App, repo: Any, number: int) -> list[Any]:
-    return [c for c in app.fake.state.comments_on(repo, number) if c.via_app]
 
 
 def test_pr_against_its_merge_base_check_statuses_and_one_comment(app: App) -> None:
@@ -97,14 +52,17 @@ def test_pr_against_its_merge_base_check_statuses_and_one_comment(app: App) -> N
     assert comment.body.startswith(MARKER)
     assert "+16.7" in comment.body and BASE[:7] in comment.body
 
-    # the same run delivered again, then a re-run attempt: same comment, same check
+    # the same run delivered again, then a re-run attempt: same comment; the re-run's result is
+    # a new check run (GitHub shows the newest), as updating would append its annotations
     app.complete(run)
     run.run_attempt = 2
     app.fake.state.add_artifact(run, "coverage", {"lcov.info": HEAD_LCOV.replace(b"6,0", b"6,1")})
     app.complete(run)
     done(app, 3, comments=2)
-    [check] = app.fake.state.checks_for(SHA, "coverhub")
-    assert len(app.fake.state.requests_to("POST", "/check-runs")) == 2  # base push + PR
+    assert len(app.fake.state.requests_to("POST", "/check-runs")) == 3  # base push, PR, re-run
+    shown = app.fake.state.shown_check(SHA, "coverhub")
+    assert shown is not None and shown.data["conclusion"] == "success"
+    assert "83.3%" in shown.data["output"]["title"] and shown.annotations == []
     [comment] = bot_comments(app, repo, pr.number)
     assert len(app.fake.state.comments_on(repo, pr.number)) == 1
     assert comment.history and "83.3%" in comment.body
@@ -208,10 +166,6 @@ def test_push_to_default_branch_check_and_statuses_no_comment(app: App) -> None:
     assert app.fake.state.requests_to("POST", "/comments") == []
 
 
-def config(app: App, repo: Any, text: str) -> None:
-    app.fake.state.put_file(repo, ".github/coverhub.yml", text, ref="main")
-
-
 def test_gate_target_above_coverage_fails_check_and_status(app: App) -> None:
     repo = app.fake.install("octo-org/app")
     config(app, repo, "gates:\n  project: {target: 90}\n")
@@ -256,9 +210,11 @@ def test_check_run_rerequested_republishes(app: App) -> None:
     resp = app.deliver("check_run", app.fake.hooks.payloads.check_run(check, "rerequested"))
     assert resp.status_code == 202
     done(app, 3, comments=2)
-    [check] = app.fake.state.checks_for(SHA, "coverhub")  # the same check, published again
-    assert check.data["conclusion"] == "success"
-    assert "merge base of main" in check.data["output"]["summary"]
+    shown = app.fake.state.shown_check(SHA, "coverhub")  # a fresh check run: the newest shows
+    assert shown is not None and shown.id != check.id
+    assert shown.data["conclusion"] == "success"
+    assert "merge base of main" in shown.data["output"]["summary"]
+    assert [a["start_line"] for a in shown.annotations] == [6]
     assert len(app.fake.state.statuses_for(SHA, "coverhub/project")) == 2
     # the re-request names only the run; the PR is found again and its one comment updated
     assert app.fake.state.requests_to("GET", f"/commits/{SHA}/pulls")

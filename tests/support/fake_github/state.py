@@ -247,6 +247,12 @@ class State:
                 and (name is None or c.data["name"] == name)
             ]
 
+    def shown_check(self, head_sha: str, name: str) -> CheckRun | None:
+        """The check run GitHub shows for ``name`` on ``head_sha``: the newest of that name (the
+        PR's checks, required checks and ``filter=latest`` listings all take it)."""
+        runs = self.checks_for(head_sha, name)
+        return max(runs, key=lambda c: c.id) if runs else None
+
     def statuses_for(self, sha: str, context: str | None = None) -> list[Status]:
         with self.lock:
             return [
