@@ -6,9 +6,10 @@ The sweeper's clock is injected: "an hour later" is a datetime handed to it, nev
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,7 +19,7 @@ from starlette.testclient import TestClient
 
 from app.db.engine import as_utc, create_engine, migrate
 from app.db.schema import jobs, pending_checks
-from app.feedback.check import MAX_EXTERNAL_ID, ExternalId
+from app.feedback.check import ExternalId
 from app.jobs.store import JobStore
 from app.services.github_runs import RUN_JOB, run_job_key
 from app.services.github_sweeper import (
@@ -33,6 +34,8 @@ from app.services.github_sweeper import (
 from app.web.app import create_app
 from tests.integration.github_app.conftest import SIX_XML, App
 from tests.support.fake_github import FakeGitHub
+from tests.support.processes import Proc, start
+from tests.support.servers import free_port, wait_port
 
 SHA = "a" * 40
 TIMEOUT = 60  # minutes, the default setting
@@ -99,7 +102,7 @@ def test_each_pending_check_is_recorded_with_its_run(app: App) -> None:
         run.id,
         2,
     )
-    assert row.installation_id == repo.installation.id
+    assert repo.installation is not None and row.installation_id == repo.installation.id
     assert row.settled_at is None and row.outcome is None
     # the check carries the one external_id format, run and attempt included
     assert ExternalId.decode(check.data["external_id"]) == ExternalId(run.id, "default", None, 2)
@@ -277,6 +280,87 @@ def test_a_claimed_check_is_not_taken_by_another_sweeper_until_the_claim_expires
     assert not store.settle(app.engine, held, "timed_out", at)  # the old claim is void
 
 
+def backdate(engine: sa.Engine, check: Any, hours: float) -> None:
+    with engine.begin() as conn:
+        opened = conn.execute(
+            sa.select(pending_checks.c.opened_at).where(pending_checks.c.check_run_id == check.id)
+        ).scalar_one()
+        conn.execute(
+            pending_checks.update()
+            .where(pending_checks.c.check_run_id == check.id)
+            .values(opened_at=as_utc(opened) - timedelta(hours=hours))  # type: ignore[operator]
+        )
+
+
+def wait_conclusion(fake: FakeGitHub, sha: str, seconds: float = 30) -> str | None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        [check] = fake.state.checks_for(sha, "coverhub")
+        if check.data["conclusion"] is not None:
+            return str(check.data["conclusion"])
+        time.sleep(0.1)
+    return None
+
+
+def test_serve_on_embedded_defaults_sweeps_in_the_background(app: App) -> None:
+    """The sweeper `coverhub serve` runs itself (in-process jobs), on the real clock."""
+    repo = app.fake.install("octo-org/app")
+    _run, check = open_pending(app, repo)
+    backdate(app.engine, check, hours=2)  # opened two hours ago, by the record
+    assert wait_conclusion(app.fake, SHA) == "timed_out"
+    assert record_of(app, check).outcome == "timed_out"
+
+
+def test_coverhub_worker_sweeps_stuck_checks(
+    prod_env: dict[str, str],
+    procs: list[Proc],
+    tmp_path: Path,
+    fake_github: FakeGitHub,
+    fake_github_app: Any,
+) -> None:
+    """In production the worker process runs the sweeper (serve hands jobs to the queue)."""
+    env = {
+        **prod_env,
+        "COVERHUB_GITHUB_APP_ID": str(fake_github_app.app_id),
+        "COVERHUB_GITHUB_PRIVATE_KEY": fake_github_app.private_key_pem,
+        "COVERHUB_GITHUB_WEBHOOK_SECRET": fake_github_app.webhook_secret,
+        "COVERHUB_GITHUB_API_URL": fake_github.url,
+        "COVERHUB_CHECK_TIMEOUT_MINUTES": "90",
+    }
+    port = free_port()
+    start(procs, tmp_path, env, "serve", "--port", str(port))
+    start(procs, tmp_path, env, "worker")
+    wait_port("127.0.0.1", port, 30)
+    repo = fake_github.install("octo-org/app")
+    run = fake_github.state.add_workflow_run(repo, head_sha=SHA, event="push", head_branch="main")
+    fake_github.hooks.target_url = f"http://127.0.0.1:{port}/webhooks/github"
+    delivered = fake_github.hooks.deliver(
+        "workflow_run", fake_github.hooks.payloads.workflow_run(run, "requested")
+    )
+    assert delivered.status_code == 202, delivered
+    engine = create_engine(
+        env["COVERHUB_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not fake_github.state.checks_for(SHA, "coverhub") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [check] = fake_github.state.checks_for(SHA, "coverhub")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                if conn.execute(sa.select(pending_checks.c.id)).first() is not None:
+                    break
+            time.sleep(0.1)
+        backdate(engine, check, hours=2)  # opened two hours ago, by the record
+        logs = "\n".join(p.output() for p in procs)
+        assert wait_conclusion(fake_github, SHA) == "timed_out", logs
+        [check] = fake_github.state.checks_for(SHA, "coverhub")
+        assert "after 90 minutes" in check.data["output"]["title"]
+    finally:
+        engine.dispose()
+
+
 # ------------------------------------------------------------------ GitHub says no
 
 
@@ -316,6 +400,7 @@ def test_suspended_installation_is_settled(app: App) -> None:
     portal = app.client.portal
     assert portal is not None
     portal.call(cache.delete_prefix, "github-auth:")
+    assert repo.installation is not None
     repo.installation.suspended = True
     [report] = sweep(app, sweeper_at(app, later(app, check, timedelta(minutes=TIMEOUT + 1))))
     assert report.counts == {"forbidden": 1}
@@ -325,6 +410,7 @@ def test_suspended_installation_is_settled(app: App) -> None:
 def test_uninstalled_repository_is_settled_without_asking_github(app: App) -> None:
     repo = app.fake.install("octo-org/app")
     _run, check = open_pending(app, repo)
+    assert repo.installation is not None
     payload = app.fake.hooks.payloads.installation(repo.installation, "deleted", [repo])
     assert app.deliver("installation", payload).status_code == 202
     app.wait_deliveries()
@@ -393,63 +479,6 @@ def test_give_up_body_is_within_githubs_limits() -> None:
     assert body["output"]["title"] == "coverhub gave up waiting for coverage after 1 minute"
     assert len(body["output"]["title"]) <= 255 and len(body["output"]["summary"]) <= 65535
     assert "workflow run 3 (attempt 4)" in body["output"]["summary"]
-
-
-# ------------------------------------------------------------------ re-runs by external_id
-
-
-def rerequest_reprocesses(app: App, external_id: Callable[[int, int], str] | None) -> None:
-    """A check run re-requested with ``external_id(run id, attempt)`` on it (None: the one
-    coverhub wrote on the pending check) re-processes that run attempt."""
-    attempt = 2
-    repo = app.fake.install("octo-org/app")
-    run, check = open_pending(app, repo, run_attempt=attempt)
-    app.fake.state.add_artifact(run, "coverage", {"coverage.xml": SIX_XML})
-    if external_id is not None:
-        check.data["external_id"] = external_id(run.id, attempt)
-    resp = app.deliver("check_run", app.fake.hooks.payloads.check_run(check, "rerequested"))
-    assert resp.status_code == 202
-    [job] = app.wait_run_jobs()
-    assert job.status == "done", job.last_error
-    assert (job.payload["run_id"], job.payload["attempt"]) == (run.id, attempt)
-    [upload] = app.uploads_of(SHA)
-    assert (upload.workflow_run_id, upload.run_attempt) == (run.id, attempt)
-    [check] = app.fake.state.checks_for(SHA, "coverhub")
-    assert check.data["status"] == "completed"
-
-
-def test_rerequest_with_the_external_id_coverhub_writes(app: App) -> None:
-    rerequest_reprocesses(app, None)
-
-
-def test_rerequest_with_the_earlier_json_external_id(app: App) -> None:
-    rerequest_reprocesses(app, lambda run, attempt: json.dumps({"run_id": run, "attempt": attempt}))
-
-
-def test_rerequest_with_an_external_id_past_the_length_limit(app: App) -> None:
-    long_flag = "\N{GRINNING FACE}" * 100  # 400 bytes: the flag is left out, the run kept
-    rerequest_reprocesses(app, lambda run, attempt: ExternalId(run, long_flag, 7, attempt).encode())
-
-
-def test_rerequest_with_an_external_id_at_the_length_limit(app: App) -> None:
-    def at_limit(run: int, attempt: int) -> str:
-        head = ExternalId(run, "", 7, attempt).encode()
-        emoji, rest = divmod(MAX_EXTERNAL_ID - len(head), 4)
-        text = ExternalId(run, "\N{GRINNING FACE}" * emoji + "a" * rest, 7, attempt).encode()
-        assert len(text.encode()) == MAX_EXTERNAL_ID
-        return text
-
-    rerequest_reprocesses(app, at_limit)
-
-
-def test_rerequest_of_a_foreign_external_id_is_ignored(app: App) -> None:
-    repo = app.fake.install("octo-org/app")
-    _run, check = open_pending(app, repo)
-    check.data["external_id"] = "build-42"
-    resp = app.deliver("check_run", app.fake.hooks.payloads.check_run(check, "rerequested"))
-    assert resp.status_code == 202
-    app.wait_deliveries()
-    assert app.rows(jobs, jobs.c.kind == RUN_JOB) == []
 
 
 # ------------------------------------------------------------------ PostgreSQL
