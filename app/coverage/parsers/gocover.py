@@ -60,7 +60,7 @@ from app.coverage.parsers.gocover_build import (
     UNIT,
     Columns,
     GoBlocks,
-    Int64Array,
+    IntArray,
     SpanBudget,
     block_lines,
     build_file,
@@ -95,7 +95,7 @@ __all__ = [
 #: The longest line read; Go's own reader (``bufio.Scanner``, ``MaxScanTokenSize``) stops here too.
 MAX_LINE_BYTES = 64 * 1024
 #: How much of the input is read and checked at once.
-CHUNK_BYTES = 1 << 20
+CHUNK_BYTES = 1 << 19
 
 _INT64_MAX = 2**63 - 1
 _BOM = b"\xef\xbb\xbf"
@@ -144,7 +144,7 @@ class _Reader:
         self.number = 0
         self.files: dict[bytes, Columns] = {}
         #: after :meth:`merge_repeats`: file names (sorted), all blocks, where each file's start
-        self.blocks: tuple[list[str], Int64Array, list[int]] = ([], np.empty((6, 0), np.int64), [0])
+        self.blocks: tuple[list[str], IntArray, list[int]] = ([], np.empty((6, 0), np.int64), [0])
 
     def run(self, stream: BinaryIO) -> None:
         self.slow(_lines(stream.readline(MAX_LINE_BYTES + 1)))
@@ -280,11 +280,16 @@ class _Reader:
         raw_names = sorted(files, key=_label)
         columns = [files[raw] for raw in raw_names]
         offsets = [0, *accumulate(c.count for c in columns)]
-        parts = [part for c in columns for part in c.arrays()]
-        blocks = np.concatenate(parts, axis=1) if parts else np.empty((6, 0), np.int64)
-        del parts
+        kinds = {part.dtype for c in columns for part in c.arrays()}
+        blocks = np.empty((6, offsets[-1]), np.int32 if kinds == {np.dtype(np.int32)} else np.int64)
+        at = 0
+        for c in columns:  # each file's parts are let go once copied: memory stays near 1x
+            for part in c.arrays():
+                blocks[:, at : at + part.shape[1]] = part
+                at += part.shape[1]
+            c.parts = []
         first: tuple[int, str] | None = None
-        merged: dict[int, Int64Array] = {}
+        merged: dict[int, IntArray] = {}
         for k in unordered_segments(blocks, offsets):
             mine = blocks[:, offsets[k] : offsets[k + 1]]
             if not repeated(mine):
@@ -309,7 +314,7 @@ class _Reader:
         return None if first is None else InvalidReport(self.name, first[1])
 
 
-def _runs(data: bytes, starts: Int64Array, colons: Int64Array) -> list[tuple[bytes, int, int]]:
+def _runs(data: bytes, starts: IntArray, colons: IntArray) -> list[tuple[bytes, int, int]]:
     """The runs of consecutive lines of one file in a chunk: (file name, first line, the line
     after the last), lines counted from 0 in the chunk; a line's name ends at ``colons``."""
     n = len(starts)
@@ -343,8 +348,8 @@ def _lines(data: bytes) -> list[bytes]:
 
 
 def _merge_repeats(
-    read: Columns, blocks: Int64Array, to_set: bool, max_count: int
-) -> tuple[tuple[int, tuple[int, int, int, int], int, int] | None, Int64Array]:
+    read: Columns, blocks: IntArray, to_set: bool, max_count: int
+) -> tuple[tuple[int, tuple[int, int, int, int], int, int] | None, IntArray]:
     """One file's blocks with the repeated ones merged; the first inconsistent repeat, if any:
     (input line, position, NSTMT before, NSTMT on that line)."""
     merged: dict[tuple[int, int, int, int], list[int]] = {}

@@ -36,6 +36,8 @@ MODES = ("set", "count", "atomic")
 BlockMap = dict[tuple[int, int, int, int], tuple[int, int]]
 
 Int64Array = npt.NDArray[np.int64]
+#: the blocks' numbers: int32 when they all fit (see gocover_scan), else int64
+IntArray = npt.NDArray[np.signedinteger[Any]]
 
 
 class SpanBudget:
@@ -90,12 +92,12 @@ class Columns:
     __slots__ = ("count", "parts", "pending", "runs")
 
     def __init__(self) -> None:
-        self.parts: list[Int64Array] = []
+        self.parts: list[IntArray] = []
         self.pending: list[tuple[int, int, int, int, int, int]] = []
         self.runs: list[tuple[int, int]] = []
         self.count = 0
 
-    def extend(self, blocks: Int64Array, first: int) -> None:
+    def extend(self, blocks: IntArray, first: int) -> None:
         """Add ``blocks`` (``(6, k)``), read from input lines ``first`` on."""
         self._mark(first)
         self._flush()
@@ -107,7 +109,7 @@ class Columns:
         self.pending.append(row)
         self.count += 1
 
-    def arrays(self) -> list[Int64Array]:
+    def arrays(self) -> list[IntArray]:
         """The blocks, in parts (``(6, k)`` arrays) to be joined."""
         self._flush()
         return self.parts
@@ -128,7 +130,7 @@ class Columns:
         return number + index - at
 
 
-def _later(a: Int64Array, b: Int64Array) -> npt.NDArray[np.bool_]:
+def _later(a: IntArray, b: IntArray) -> npt.NDArray[np.bool_]:
     """Block by block: is the position (SL, SC, EL, EC) of ``a`` after that of ``b``?"""
     later: npt.NDArray[np.bool_] = a[0] > b[0]
     same: npt.NDArray[np.bool_] = a[0] == b[0]
@@ -138,7 +140,7 @@ def _later(a: Int64Array, b: Int64Array) -> npt.NDArray[np.bool_]:
     return later
 
 
-def unordered_segments(blocks: Int64Array, offsets: Sequence[int]) -> list[int]:
+def unordered_segments(blocks: IntArray, offsets: Sequence[int]) -> list[int]:
     """Which segments ``blocks[:, offsets[k]:offsets[k + 1]]`` are not in strictly increasing
     position order (so are unsorted or repeat a position)."""
     size = blocks.shape[1]
@@ -155,12 +157,12 @@ def unordered_segments(blocks: Int64Array, offsets: Sequence[int]) -> list[int]:
     return sorted(set(where.tolist()))
 
 
-def in_order(blocks: Int64Array) -> Int64Array:
+def in_order(blocks: IntArray) -> IntArray:
     """``blocks`` sorted by position (SL, SC, EL, EC)."""
     return blocks[:, np.lexsort(blocks[3::-1])]
 
 
-def repeated(blocks: Int64Array) -> bool:
+def repeated(blocks: IntArray) -> bool:
     """Do two blocks (in any order) have the same position?"""
     keys = in_order(blocks)[:4]
     return bool((keys[:, 1:] == keys[:, :-1]).all(axis=0).any())
@@ -168,7 +170,7 @@ def repeated(blocks: Int64Array) -> bool:
 
 def build_files(
     paths: Sequence[str],
-    blocks: Int64Array,
+    blocks: IntArray,
     offsets: Sequence[int],
     budget: SpanBudget | None = None,
 ) -> dict[str, FileCoverage]:
@@ -208,17 +210,15 @@ def build_files(
         shared[fstarts[fstarts < len(fsl)]] = False
     overlapping = set((np.searchsorted(fstarts, np.flatnonzero(shared), "right") - 1).tolist())
     # Lines and hits of all files at once (line numbers and offsets fit 32 bits: Limits).
-    ends = np.cumsum(spans)
+    ends = np.cumsum(spans, dtype=np.int64)
     line_at = np.concatenate(([0], ends))
     lines = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.int32)
     lines -= np.repeat((ends - spans - fsl).astype(np.int32), spans)
     wide = len(fcnt) > 0 and int(fcnt.max()) >= 1 << 32
-    all_lines = _array("I", lines.view(np.uint32))
-    all_hits = (
-        _array("q", np.repeat(fcnt, spans))
-        if wide
-        else _array("I", np.repeat(fcnt.astype(np.uint32), spans))
-    )
+    all_lines = lines.view(np.uint32)
+    all_hits = np.repeat(fcnt.astype(np.int64 if wide else np.uint32), spans)
+    del lines
+    code = "q" if wide else "I"
     out: dict[str, FileCoverage] = {}
     bounds = zip(
         starts.tolist(),
@@ -235,7 +235,7 @@ def build_files(
                 fsl[a:b].tolist(), lasts[a:b].tolist(), fcnt[a:b].tolist()
             )
         else:
-            file_lines = LineHits(all_lines[lo:hi], all_hits[lo:hi])
+            file_lines = LineHits(_array("I", all_lines[lo:hi]), _array(code, all_hits[lo:hi]))
         out[path] = FileCoverage(
             path=path,
             lines=file_lines,
@@ -247,8 +247,8 @@ def build_files(
     return out
 
 
-def _segment_sums(values: Int64Array, starts: Int64Array, stops: Int64Array) -> Int64Array:
-    sums = np.concatenate(([0], np.cumsum(values)))
+def _segment_sums(values: IntArray, starts: Int64Array, stops: Int64Array) -> Int64Array:
+    sums = np.concatenate(([0], np.cumsum(values, dtype=np.int64)))
     result: Int64Array = sums[stops] - sums[starts]
     return result
 
@@ -256,7 +256,7 @@ def _segment_sums(values: Int64Array, starts: Int64Array, stops: Int64Array) -> 
 def _array(code: str, values: npt.NDArray[Any]) -> array[int]:
     """The values (of the code's C type, contiguous) as an :class:`array.array`."""
     out = array(code)
-    out.frombytes(np.ascontiguousarray(values).tobytes())
+    out.frombytes(np.ascontiguousarray(values).data.cast("B"))
     return out
 
 
@@ -353,7 +353,7 @@ class GoBlocks(tuple[GoBlock, ...]):
         return self
 
     @classmethod
-    def of_array(cls, blocks: Int64Array, start: int, stop: int) -> GoBlocks:
+    def of_array(cls, blocks: IntArray, start: int, stop: int) -> GoBlocks:
         """The blocks ``blocks[:, start:stop]`` (rows SL, SC, EL, EC, NSTMT, COUNT), made when
         first used."""
         self = tuple.__new__(cls)
