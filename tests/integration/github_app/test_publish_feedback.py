@@ -90,6 +90,7 @@ def test_several_pull_requests_on_one_commit_get_one_comment_each(app: App) -> N
 
     # published again (a re-run request): still one comment on each, nothing new
     check = app.fake.state.shown_check(SHA, "coverhub")
+    assert check is not None
     app.deliver("check_run", app.fake.hooks.payloads.check_run(check, "rerequested"))
     done(app, 3, comments=2)
     assert [c.id for c in bot_comments(app, repo, to_main.number)] == [main_comment.id]
