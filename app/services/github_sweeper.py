@@ -63,7 +63,6 @@ DEFER = timedelta(minutes=5)
 MAX_TRIES = 8
 
 TIMED_OUT = "timed_out"
-SETTLED_OUTCOMES = ("completed_by_run", TIMED_OUT, "gone", "forbidden", "abandoned")
 
 
 # ------------------------------------------------------------------ pure decisions
