@@ -328,28 +328,22 @@ class GoBlocks(tuple[GoBlock, ...]):
 
     A big profile has millions of blocks while most uses of a parsed report (headlines, lines,
     comparisons) never look at them; making a Python object per block would cost more than
-    reading the profile. The columns are kept instead and the objects made, once, when the blocks
-    are read. Everything a tuple offers works (the tuple's own storage stays empty, so every
-    operation is answered from the made objects); copies and pickles are plain tuples.
+    reading the profile. The parser's block array is kept instead and the objects made, once,
+    when the blocks are read. Everything a tuple offers works (the tuple's own storage stays
+    empty, so every operation is answered from the made objects); copies and pickles are plain
+    tuples.
     """
 
-    _columns: tuple[Sequence[int], ...] | Callable[[], list[list[int]]] | None
+    #: gives the columns SL, SC, EL, EC, NSTMT, COUNT as lists, until the blocks are made
+    _columns: Callable[[], list[list[int]]] | None
     _made: tuple[GoBlock, ...]
     _size: int
 
     def __new__(cls, items: Iterable[GoBlock] = ()) -> GoBlocks:
-        """Made at once from ``items``, like a tuple (:meth:`of_columns` makes them on use)."""
+        """Made at once from ``items``, like a tuple (:meth:`of_array` makes them on use)."""
         self = super().__new__(cls)
         self._columns = None
         self._made = tuple(items)
-        return self
-
-    @classmethod
-    def of_columns(cls, columns: tuple[Sequence[int], ...]) -> GoBlocks:
-        """The blocks of columns SL, SC, EL, EC, NSTMT, COUNT, made when first used."""
-        self = tuple.__new__(cls)
-        self._columns = columns
-        self._size = len(columns[0])
         return self
 
     @classmethod
@@ -364,15 +358,12 @@ class GoBlocks(tuple[GoBlock, ...]):
     def _blocks(self) -> tuple[GoBlock, ...]:
         columns = self._columns
         if columns is not None:
-            self._made = tuple(map(GoBlock, *(columns() if callable(columns) else columns)))
+            self._made = tuple(map(GoBlock, *columns()))
             self._columns = None
         return self._made
 
     def __len__(self) -> int:
-        columns = self._columns
-        if columns is None:
-            return len(self._made)
-        return self._size if callable(columns) else len(columns[0])
+        return self._size if self._columns is not None else len(self._made)
 
     def __iter__(self) -> Iterator[GoBlock]:
         return iter(self._blocks())
