@@ -15,6 +15,7 @@ BENCHMARKS = [
     "bench.bench_badges",
     "bench.bench_badge_http",
     "bench.bench_webhooks",
+    "bench.bench_feedback",
 ]
 
 
