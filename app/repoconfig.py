@@ -83,8 +83,11 @@ class CommentConfig:
 
 @dataclass(frozen=True)
 class BadgeConfig:
-    thresholds: tuple[tuple[float, str], ...] = ()  # empty: the badges package's defaults
-    stale_days: int = 14
+    """Badge settings the file sets; what it leaves out keeps the stored setting (set with the
+    CLI, or the default). Copied into the badge settings by a default-branch run."""
+
+    thresholds: tuple[tuple[float, str], ...] = ()  # empty: not set
+    stale_days: int | None = None  # None: not set
 
 
 @dataclass(frozen=True)

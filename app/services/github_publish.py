@@ -43,9 +43,11 @@ from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext
 from app.repoconfig import RepoConfig
 from app.services import records
+from app.services.badges import invalidate_badges
 from app.services.github_checks import find_check_runs
 from app.services.github_runs import RunRef
 from app.services.merged import MERGED, MERGED_NAME, upload_prefix
+from app.services.repo_settings import apply_config_badge
 
 log = logging.getLogger("coverhub.github")
 
@@ -337,6 +339,31 @@ async def publish_error(gateway: GitHubGateway, gh: Any, ref: RunRef, reason: st
         await post_status(gateway, gh, ref, payload)
 
 
+def is_default_branch_run(ref: RunRef, default_branch: str, pull_numbers: Sequence[int]) -> bool:
+    """A run of this repository's default branch that is no pull request's: its configuration
+    was read from the default branch (github_ingest.config_ref)."""
+    own = ref.head_repo in (None, ref.repository.get("full_name"))
+    return own and not pull_numbers and ref.base_ref is None and ref.head_branch == default_branch
+
+
+async def store_badge_config(
+    ctx: JobContext, repo_id: int, ref: RunRef, config: RepoConfig
+) -> None:
+    """The default branch's ``badge:`` keys become the repository's badge settings; the badges
+    are invalidated when that changed them, so the next badge is drawn with them."""
+    badge = config.badge
+
+    def store() -> bool:
+        with ctx.store.engine.begin() as conn:
+            return apply_config_badge(
+                conn, repo_id, thresholds=badge.thresholds, stale_days=badge.stale_days
+            )
+
+    if (badge.thresholds or badge.stale_days is not None) and await anyio.to_thread.run_sync(store):
+        log.info("badge settings of %s/%s set from %s", ref.owner, ref.repo, config.source)
+        await invalidate_badges(ctx.services, ref.owner, ref.repo)
+
+
 async def finish_default_check(
     gateway: GitHubGateway, gh: Any, ref: RunRef, flags: Sequence[str]
 ) -> None:
@@ -394,6 +421,8 @@ async def publish(
     for flag, report in flag_reports.items():
         pub._reports[ref.head_sha, flag] = report
     default_branch = str(ref.repository.get("default_branch") or "main")
+    if pub.repo_id is not None and is_default_branch_run(ref, default_branch, pull_numbers):
+        await store_badge_config(ctx, pub.repo_id, ref, config)
     if not pull_numbers and ref.event is None:  # a re-request names only the run: ask GitHub
         items = await gateway.paginate(
             "pulls",

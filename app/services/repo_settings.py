@@ -131,6 +131,36 @@ def set_badge_config(
         _upsert_settings(conn, repository_id, **values)
 
 
+def apply_config_badge(
+    conn: sa.Connection,
+    repository_id: int,
+    *,
+    thresholds: Thresholds = (),
+    stale_days: int | None = None,
+) -> bool:
+    """Store the badge keys the repository's config file sets (read from its default branch).
+
+    The file wins for the keys it sets, over a value set with the CLI; a key it does not set
+    (empty thresholds, ``stale_days`` None) keeps the stored value (the CLI's, or the default).
+    Returns whether anything changed (the caller then invalidates the repository's badges).
+    Invalid thresholds (which the config parser already reported) are left out.
+    """
+    row = _settings_row(conn, repository_id)
+    values: dict[str, Any] = {}
+    if thresholds:
+        try:
+            pairs = [[m, c] for m, c in parse_thresholds(thresholds)]
+        except Invalid:
+            pairs = []
+        if pairs and (row is None or row.thresholds != pairs):
+            values["thresholds"] = pairs
+    if stale_days is not None and stale_days >= 1 and (row is None or row.stale_days != stale_days):
+        values["stale_days"] = stale_days
+    if values:
+        _upsert_settings(conn, repository_id, **values)
+    return bool(values)
+
+
 def rotate_badge_token(conn: sa.Connection, repository_id: int, secret_key: str) -> str:
     """Make a new badge token (the old one stops working); returns it, it is not stored."""
     token = secrets.token_urlsafe(24)
