@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,7 @@ from app.coverage.errors import CoverageError
 from app.coverage.model import CoverageReport
 from app.coverage.paths import PathFix, PathRules, module_map, normalise_report
 from app.errors import AppError
+from app.feedback.check import ExternalId
 from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext, PermanentError
 from app.ports.storage import ObjectStore
@@ -151,11 +151,8 @@ async def release_pending_check(
     for check in await find_check_runs(gateway, gh, ref.owner, ref.repo, ref.head_sha):
         if check.get("status") == "completed":
             continue
-        try:
-            opened_by = int(json.loads(check.get("external_id") or "{}").get("run_id"))
-        except (ValueError, TypeError):
-            continue
-        if opened_by != ref.run_id:
+        opened_by = ExternalId.decode(check.get("external_id"))
+        if opened_by is None or opened_by.run_id != ref.run_id:
             continue
         await complete_run_check(
             gateway,
