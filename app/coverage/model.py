@@ -108,7 +108,7 @@ class LineHits(Mapping[int, int]):
     @classmethod
     def from_mapping(cls, mapping: Mapping[int, int]) -> LineHits:
         keys = sorted(mapping)
-        return cls(array("I", keys), array("q", (mapping[k] for k in keys)))
+        return cls(array("I", keys), array("q", map(mapping.__getitem__, keys)))
 
     @classmethod
     def empty(cls) -> LineHits:
@@ -145,7 +145,10 @@ class LineHits(Mapping[int, int]):
         return zip(self._lines, self._hits, strict=True)
 
     def covered_count(self) -> int:
-        return sum(1 for h in self._hits if h > 0)
+        hits = self._hits
+        if hits.typecode == "I":  # unsigned: every count but 0 is a hit
+            return len(hits) - hits.count(0)
+        return sum(1 for h in hits if h > 0)
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, LineHits):

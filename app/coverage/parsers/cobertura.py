@@ -20,7 +20,8 @@ with two decimals (``DisplayRule("cobertura", 2)``): Cobertura's ``line-rate`` i
 four significant digits (coverage.py ``%.4g``, Istanbul floors the percent to two decimals), so a
 percentage with two decimals is what the file itself can vouch for.
 
-Streaming: ``xmlsafe.SafeParser`` callbacks (no element tree at all); each class is folded into
+Streaming: ``xmlsafe.SafeParser`` callbacks (no element tree at all), attributes as expat's
+ordered lists, and no end-tag callbacks inside a class's own ``<lines>``; each class is folded into
 compact :class:`LineHits` and :class:`BranchCounts` at its end, so memory stays flat in the input
 size (the model itself takes 12 bytes per line and per branch line).
 """
@@ -102,6 +103,10 @@ class BranchCounts(Mapping[int, tuple[int, int]]):
     def __len__(self) -> int:
         return len(self._lines)
 
+    def totals(self) -> tuple[int, int]:
+        """Covered and total branches over all lines."""
+        return sum(self._covered), sum(self._total)
+
     def __repr__(self) -> str:
         return f"BranchCounts({dict(self.items())})"
 
@@ -152,6 +157,11 @@ def _merge_lines(old: LineHits, new: Mapping[int, int]) -> LineHits:
         if hits > merged.get(line, -1):
             merged[line] = hits
     return LineHits.from_mapping(merged)
+
+
+def _attrs(ordered: list[str]) -> dict[str, str]:
+    """Expat's ordered attributes ``[name, value, name, value...]`` as a dict."""
+    return dict(zip(ordered[::2], ordered[1::2], strict=True))
 
 
 def _where(class_file: str | None) -> str:
@@ -228,61 +238,103 @@ class _Parser:
         methods: list[Function] = []
         package: str | None = None
         text: list[str] = []
+        # Inside a class's own <lines> (its last child: Cobertura's DTD has class (methods,
+        # lines)), end tags are not reported at all: half the callbacks of a big report. The
+        # first start tag that is not line/conditions/condition says the <lines> has ended.
+        skipping_ends = False
 
-        def start(tag: str, attrib: dict[str, str]) -> None:
+        def line(attrib: list[str]) -> None:
+            """A <line> with other attributes, or in another order (Java Cobertura, branches)."""
+            assert lines is not None
+            named = _attrs(attrib)
+            try:
+                number = int(named["number"])
+                hits = int(named["hits"])
+            except (KeyError, ValueError):
+                raise self.bad_line(named, class_file) from None
+            if number < 1 or number > max_line or hits < 0 or hits > max_count:
+                raise self.bad_numbers(number, hits, class_file)
+            if hits > lines.get(number, -1):
+                lines[number] = hits
+            cc = named.get("condition-coverage")
+            if cc is not None:
+                match = condition(cc)
+                if match is None:
+                    raise fail(
+                        f"{_where(class_file)}line {number} has condition-coverage {cc!r} "
+                        "without a (covered/total) count"
+                    )
+                c, t = int(match[1]), int(match[2])
+                if c > t or t > MAX_BRANCHES:
+                    raise self.bad_branches(number, c, t, class_file)
+                prev = branches.get(number)
+                if prev is not None:
+                    c, t = max(c, prev[0]), max(t, prev[1])
+                branches[number] = (c, t)
+
+        def start(tag: str, attrib: list[str]) -> None:
             nonlocal lines, branches, class_file, class_lines, class_branches
-            nonlocal in_method, method_name, method_lines, package
+            nonlocal in_method, method_name, method_lines, package, skipping_ends
             if tag == "line":
                 if lines is None:
                     return
-                try:
-                    number = int(attrib["number"])
-                    hits = int(attrib["hits"])
-                except (KeyError, ValueError):
-                    raise self.bad_line(attrib, class_file) from None
-                if number < 1 or number > max_line or hits < 0 or hits > max_count:
-                    raise self.bad_numbers(number, hits, class_file)
-                if hits > lines.get(number, -1):
-                    lines[number] = hits
-                cc = attrib.get("condition-coverage")
-                if cc is not None:
-                    match = condition(cc)
-                    if match is None:
-                        raise fail(
-                            f"{_where(class_file)}line {number} has condition-coverage {cc!r} "
-                            "without a (covered/total) count"
-                        )
-                    c, t = int(match[1]), int(match[2])
-                    if c > t or t > MAX_BRANCHES:
-                        raise self.bad_branches(number, c, t, class_file)
-                    prev = branches.get(number)
-                    if prev is not None:
-                        c, t = max(c, prev[0]), max(t, prev[1])
-                    branches[number] = (c, t)
-            elif tag == "lines":
+                if len(attrib) == 4 and attrib[0] == "number" and attrib[2] == "hits":
+                    # coverage.py, Istanbul, gocover-cobertura: number, hits and nothing else
+                    try:
+                        number = int(attrib[1])
+                        hits = int(attrib[3])
+                    except ValueError:
+                        raise self.bad_line(_attrs(attrib), class_file) from None
+                    if number < 1 or number > max_line or hits < 0 or hits > max_count:
+                        raise self.bad_numbers(number, hits, class_file)
+                    if hits > lines.get(number, -1):
+                        lines[number] = hits
+                else:
+                    line(attrib)
+                return
+            if skipping_ends:
+                if tag in ("conditions", "condition"):
+                    return
+                # The class's <lines> has ended, and the class too unless its <methods> follow.
+                skipping_ends = False
+                expat.EndElementHandler = end
+                lines = None
+                if tag not in ("methods", "method"):
+                    end_class()
+            if tag == "lines":
                 if in_method:
                     lines, branches = method_lines, {}
                 elif class_file is not None:
                     lines, branches = class_lines, class_branches
+                    skipping_ends = True
+                    expat.EndElementHandler = None
             elif tag == "method":
                 in_method = True
-                method_name = attrib.get("name", "")
+                method_name = _attrs(attrib).get("name", "")
                 method_lines = {}
             elif tag == "class":
-                filename = attrib.get("filename")
+                named = _attrs(attrib)
+                filename = named.get("filename")
                 if not filename:
-                    raise fail(f"<class name={attrib.get('name')!r}> has no filename attribute")
+                    raise fail(f"<class name={named.get('name')!r}> has no filename attribute")
                 class_file = filename
                 class_lines = {}
                 class_branches = {}
             elif tag == "package":
-                package = attrib.get("name") or None
+                package = _attrs(attrib).get("name") or None
             elif tag == "source":
                 text.clear()
                 expat.CharacterDataHandler = text.append
 
+        def end_class() -> None:
+            nonlocal class_file
+            if class_file is not None:
+                self.add_class(class_file, package, class_lines, class_branches, methods)
+            class_file = None
+            methods.clear()
+
         def end(tag: str) -> None:
-            nonlocal lines, class_file, in_method, package
+            nonlocal lines, in_method, package
             if tag == "line":
                 return
             if tag == "lines":
@@ -293,10 +345,7 @@ class _Parser:
                     first = min(method_lines)
                     methods.append(Function(method_name, first, method_lines[first]))
             elif tag == "class":
-                if class_file is not None:
-                    self.add_class(class_file, package, class_lines, class_branches, methods)
-                class_file = None
-                methods.clear()
+                end_class()
             elif tag == "package":
                 package = None
             elif tag == "source":
@@ -310,11 +359,13 @@ class _Parser:
                 self.coveragepy = True
 
         parser = xmlsafe.SafeParser(
-            self.name, start, end, root="coverage", max_bytes=limits.max_bytes
+            self.name, start, end, root="coverage", max_bytes=limits.max_bytes, ordered=True
         )
         expat = parser.expat
         expat.CommentHandler = comment
         parser.parse(stream)
+        if skipping_ends:  # the document ended inside a class's <lines>
+            end_class()
         return self.report()
 
     def add_class(
@@ -357,8 +408,7 @@ class _Parser:
             covered = acc.lines.covered_count()
             total = len(acc.lines)
             if self.coveragepy:
-                bc = sum(c for c, _ in acc.branches.values())
-                bt = sum(t for _, t in acc.branches.values())
+                bc, bt = acc.branches.totals()
                 native = Counts(covered + bc, total + bt)
             else:
                 native = Counts(covered, total)

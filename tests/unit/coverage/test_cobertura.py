@@ -452,3 +452,63 @@ def test_writer_round_trip_property(files: dict[str, FileCoverage]) -> None:
         expected_package = f.package if f.package is not None else writer._package_of(f)
         assert g.package == expected_package
     assert again.native_display() == report.native_display()
+
+
+# -- end tags are not reported inside a class's own <lines>: what follows must still be placed ---
+
+
+def test_a_class_whose_lines_come_before_its_methods_keeps_both() -> None:
+    data = b"""<coverage line-rate="1"><packages><package name="p"><classes>
+      <class name="A" filename="a.py"><lines><line number="3" hits="1"/></lines>
+        <methods><method name="f" signature="()V"><lines><line number="9" hits="2"/></lines>
+        </method></methods></class>
+      <class name="B" filename="b.py"><methods/><lines><line number="1" hits="0"/></lines></class>
+    </classes></package><package name="q"><classes>
+      <class name="C" filename="c.py"><lines><line number="2" hits="4"/></lines></class>
+    </classes></package></packages></coverage>"""
+    report = parse(data)
+    a, b, c = (report.files[name] for name in ("a.py", "b.py", "c.py"))
+    assert dict(a.lines) == {3: 1} and a.functions == (Function("f", 9, 2),)
+    assert dict(b.lines) == {1: 0} and b.package == "p"
+    assert dict(c.lines) == {2: 4} and c.package == "q"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '<line number="3" hits="2"/>',
+        '<line hits="2" number="3"/>',
+        '<line number="3" hits="2" branch="false"/>',
+        '<line branch="true" hits="2" number="3" condition-coverage="50% (1/2)">'
+        '<conditions><condition number="0" type="jump" coverage="50%"/></conditions></line>',
+    ],
+)
+def test_line_attributes_in_any_order_and_number(line: str) -> None:
+    data = (
+        '<coverage line-rate="1"><packages><package name="p"><classes>'
+        f'<class name="A" filename="a.py"><methods/><lines>{line}</lines></class>'
+        "</classes></package></packages></coverage>"
+    ).encode()
+    f = parse(data).files["a.py"]
+    assert dict(f.lines) == {3: 2}
+    assert dict(f.branches) == ({3: (1, 2)} if "condition-coverage" in line else {})
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ('<line number="x" hits="2"/>', "<line> number 'x' is not an integer"),
+        ('<line number="3" hits="y"/>', "<line> hits 'y' is not an integer"),
+        ('<line number="3"/>', "<line> without a hits attribute"),
+        ('<line number="3" hits="-1"/>', "line 3 has negative hits -1"),
+        ('<line hits="1" number="0" branch="false"/>', "line number 0 is not positive"),
+    ],
+)
+def test_bad_line_attributes_are_named_on_both_paths(line: str, problem: str) -> None:
+    data = (
+        '<coverage line-rate="1"><packages><package name="p"><classes>'
+        f'<class name="A" filename="a.py"><methods/><lines>{line}</lines></class>'
+        "</classes></package></packages></coverage>"
+    ).encode()
+    with pytest.raises(CoverageError, match=problem):
+        parse(data)
