@@ -47,6 +47,14 @@ class GitHubError(AppError):
         self.status = status
 
 
+class InstallationRefused(PermanentError):
+    """GitHub would not give an installation token: the App is suspended or uninstalled."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
 class ArtifactExpired(PermanentError):
     """410 Gone: the artifact's retention ran out."""
 
@@ -160,6 +168,20 @@ class GitHubGateway:
                     continue
                 raise GitHubError(f"GitHub answered {status} on {what}", status) from exc
             except RequestError as exc:
+                # githubkit's auth flow reports a refused installation token as a RequestError
+                # around the token request's RequestFailed: a refusal, not a network problem.
+                refused = exc.__cause__
+                if isinstance(refused, RequestFailed) and refused.response.status_code in (
+                    401,
+                    403,
+                    404,
+                ):
+                    status = refused.response.status_code
+                    raise InstallationRefused(
+                        f"GitHub refused an installation token for {what} ({status}): the App "
+                        "is suspended or no longer installed on this account",
+                        status,
+                    ) from exc
                 if attempt < ATTEMPTS:
                     await self.sleep(delay)
                     delay *= 2

@@ -353,3 +353,21 @@ def test_html_report_is_stored_as_one_archive_and_served(app: App, tmp_path) -> 
     assert page.content == files["htmlcov/index.html"]
     assert "sandbox" in page.headers["content-security-policy"]
     assert "allow-same-origin" not in page.headers["content-security-policy"]
+
+
+def test_suspended_installation_ends_the_job_saying_so(app: App) -> None:
+    repo = app.fake.install("octo-org/app")
+    run = app.fake.state.add_workflow_run(repo, head_sha=SHA, event="push", head_branch="main")
+    app.fake.state.add_artifact(run, "coverage", {"cover.out": GO_PROFILE})
+    assert repo.installation is not None
+    repo.installation.suspended = True
+    app.complete(run)
+    [job] = app.wait_run_jobs()
+    assert job.status == "dead"
+    assert "refused an installation token" in job.last_error and "(403)" in job.last_error
+    assert "unreachable" not in job.last_error
+    assert job.attempts == 1  # not retried: a retry cannot unsuspend the App
+    minted = app.fake.state.requests_to("POST", "/access_tokens")
+    # asked once for the work and once to report the failure, never again per network retry
+    assert len(minted) == 2
+    assert app.uploads_of(SHA) == []
