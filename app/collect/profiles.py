@@ -43,14 +43,8 @@ from app.coverage.merge import merge
 from app.coverage.model import CoverageReport, FileCoverage
 from app.coverage.parsers import parse_bytes
 from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
-from app.coverage.parsers.gocover import (
-    GO_BLOCK_FORMATS,
-    MODES,
-    SpanBudget,
-    build_file,
-    merge_profiles,
-    report_of,
-)
+from app.coverage.parsers.gocover import GO_BLOCK_FORMATS, MODES, merge_profiles, report_of
+from app.coverage.parsers.gocover_build import SpanBudget, build_maps
 
 Blocks = dict[tuple[int, int, int, int], tuple[int, int]]
 
@@ -165,12 +159,14 @@ def deinflate(
                 grew = False
     if not grew:
         return Deinflated(second, False)
-    budget = SpanBudget(source, limits.max_lines)
-    files: dict[str, FileCoverage] = {}
-    for path, blocks in one.items():
-        later = two[path]
-        diff = {key: (nstmt, later[key][1] - count) for key, (nstmt, count) in blocks.items()}
-        files[path] = replace(build_file(path, diff, budget), package=second.files[path].package)
+    diffs = {
+        path: {key: (nstmt, two[path][key][1] - count) for key, (nstmt, count) in blocks.items()}
+        for path, blocks in one.items()
+    }
+    built = build_maps(diffs, SpanBudget(source, limits.max_lines))  # all files at once
+    files: dict[str, FileCoverage] = {
+        path: replace(fc, package=second.files[path].package) for path, fc in built.items()
+    }
     assert second.mode in MODES
     return Deinflated(report_of(second.mode, files), True)
 

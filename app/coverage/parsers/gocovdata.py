@@ -24,7 +24,7 @@ from app.coverage.gocovdata.ops import formatter_for
 from app.coverage.gocovdata.pods import COUNTER_RE, META_RE, CovDir
 from app.coverage.model import CoverageReport, FileCoverage
 from app.coverage.parsers.base import DEFAULT_LIMITS, Limits, SourceTree
-from app.coverage.parsers.gocover import build_file
+from app.coverage.parsers.gocover_build import build_maps
 
 FORMAT = "gocovdata"  # the same id as app.coverage.gocovdata.FORMAT
 UNIT = "statements"
@@ -71,8 +71,8 @@ def parse_tree(tree: SourceTree, limits: Limits = DEFAULT_LIMITS) -> CoverageRep
             per_file[key] = (u.nx_stmts, min(count, limits.max_count))
     files: dict[str, FileCoverage] = {}
     measured = 0
-    for file in sorted(blocks):
-        fc = build_file(file, blocks[file])
+    built = build_maps({file: blocks[file] for file in sorted(blocks)})  # all files at once
+    for file, fc in built.items():
         measured += len(fc.lines)
         if measured > limits.max_lines:
             raise LimitExceeded(label, f"more than {limits.max_lines} measured lines")

@@ -14,7 +14,7 @@ from app.coverage.parsers.gocover_build import (
     BlockMap,
     SpanBudget,
     block_lines,
-    build_file,
+    build_maps,
     position,
     report_of,
 )
@@ -62,17 +62,17 @@ def merge_profiles(
             by_path.setdefault(path, []).append(f)
     if len(by_path) > limits.max_files:
         raise LimitExceeded(source, f"more than {limits.max_files} source files")
-    budget = SpanBudget(source, limits.max_lines)
-    out: dict[str, FileCoverage] = {}
+    by_blocks: dict[str, BlockMap] = {}
+    by_lines: dict[str, FileCoverage] = {}
     for path, inputs in by_path.items():
         if all(f.blocks is not None for f in inputs):
             maps = [_block_map(f, to_set) for f in inputs]
             if not _conflicting(maps):
-                merged = _merge_blocks(maps, path, to_set, source, limits.max_count)
-                out[path] = build_file(path, merged, budget)
+                by_blocks[path] = _merge_blocks(maps, path, to_set, source, limits.max_count)
                 continue
-        out[path] = _merge_lines(path, inputs, to_set, limits.max_count)
-    return report_of(mode, out)
+        by_lines[path] = _merge_lines(path, inputs, to_set, limits.max_count)
+    built = build_maps(by_blocks, SpanBudget(source, limits.max_lines))  # all files at once
+    return report_of(mode, {**built, **by_lines})
 
 
 def _block_map(f: FileCoverage, to_set: bool) -> BlockMap:
