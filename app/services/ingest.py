@@ -174,9 +174,16 @@ async def record_report(
 
     services = ctx.services
     prefix = merged.upload_prefix(owner, repo, sha, flag)
-    await anyio.to_thread.run_sync(
-        services.store.put, merged.source_key(prefix, source), to_json(report), "application/json"
-    )
+    key = merged.source_key(prefix, source)
+
+    def store_upload() -> merged.Stored:
+        # serialised here, in a worker thread: a big report takes most of a second, which the
+        # event loop (the web server itself, on embedded defaults) must not wait for
+        data = to_json(report)
+        services.store.put(key, data, "application/json")
+        return merged.Stored(key, report, data)
+
+    stored = await anyio.to_thread.run_sync(store_upload)
 
     def write(conn: sa.Connection) -> CoverageReport:
         if repository is not None:
@@ -208,6 +215,7 @@ async def record_report(
             sha=sha,
             branch=branch,
             flag=flag,
+            fresh=stored,
         )
 
     result: CoverageReport = await ctx.commit(write, finish=finish)
