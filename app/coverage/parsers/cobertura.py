@@ -31,9 +31,9 @@ from __future__ import annotations
 import re
 from array import array
 from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, ItemsView, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from app.coverage import xmlsafe
 from app.coverage.errors import CoverageError, InvalidReport, LimitExceeded
@@ -97,6 +97,30 @@ class BranchCounts(Mapping[int, tuple[int, int]]):
             raise KeyError(line)
         return self._covered[index], self._total[index]
 
+    # Mapping's own get/in/items/values go through __getitem__: a bisection per line, and a
+    # raised KeyError per miss (``line_totals`` asks for every covered line). These walk the
+    # arrays instead.
+
+    def get(self, line: int, default: Any = None) -> Any:
+        lines = self._lines
+        index = bisect_left(lines, line)
+        if index == len(lines) or lines[index] != line:
+            return default
+        return self._covered[index], self._total[index]
+
+    def __contains__(self, line: object) -> bool:
+        if not isinstance(line, int):
+            return False
+        lines = self._lines
+        index = bisect_left(lines, line)
+        return index != len(lines) and lines[index] == line
+
+    def items(self) -> ItemsView[int, tuple[int, int]]:
+        return _BranchItems(self)
+
+    def values(self) -> ValuesView[tuple[int, int]]:
+        return _BranchValues(self)
+
     def __iter__(self) -> Iterator[int]:
         return iter(self._lines)
 
@@ -109,6 +133,31 @@ class BranchCounts(Mapping[int, tuple[int, int]]):
 
     def __repr__(self) -> str:
         return f"BranchCounts({dict(self.items())})"
+
+
+class _BranchItems(ItemsView[int, tuple[int, int]]):
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: BranchCounts) -> None:
+        super().__init__(counts)
+        self._counts = counts
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[int, int]]]:
+        counts = self._counts
+        pairs = zip(counts._covered, counts._total, strict=True)
+        return zip(counts._lines, pairs, strict=True)
+
+
+class _BranchValues(ValuesView[tuple[int, int]]):
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: BranchCounts) -> None:
+        super().__init__(counts)
+        self._counts = counts
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        counts = self._counts
+        return zip(counts._covered, counts._total, strict=True)
 
 
 _NO_BRANCHES = BranchCounts.from_mapping({})
