@@ -56,8 +56,8 @@ class Publisher(FeedbackSource):
         plan = plan_check(current, run, rerequested=self.rerequested)
         log.info("check %r on %s: %s", run.name, inp.head_sha[:7], plan.value)
         first, *rest = run.requests()
-        # the run and attempt, as github_runs.on_check_run reads them for a re-request
-        first["external_id"] = self.ref.external_id()
+        # the run and attempt (what github_runs.on_check_run re-processes), the flag and the PR
+        first["external_id"] = self.ref.external_id(flag=inp.flag, pr_number=inp.pr_number)
         if plan is CheckPlan.FINISH and current is not None:
             await self._update_check(int(current["id"]), first, rest)
         elif plan is CheckPlan.CREATE:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.feedback.check import ExternalId
 from tests.integration.github_app.conftest import App
 from tests.integration.github_app.publish_kit import (
     BASE,
@@ -169,6 +170,9 @@ def test_a_run_with_a_named_flag_only_completes_the_pending_check_it_opened(app:
     unit = app.fake.state.shown_check(SHA, "coverhub (unit)")
     assert unit is not None and unit.data["conclusion"] == "success"
     assert annotation_keys(unit) == EXPECTED
+    # what a re-run request of that check needs: the run and attempt; also the flag and PR
+    ext = ExternalId.decode(unit.data["external_id"])
+    assert ext == ExternalId(run.id, "unit", pr.number, 1)
     [project] = app.fake.state.statuses_for(SHA, "coverhub/project (unit)")
     assert project.state == "success"
     assert app.fake.state.statuses_for(SHA, "coverhub/project") == []
