@@ -273,21 +273,3 @@ def errored(name: str, head_sha: str, reason: str, details: str = "") -> dict[st
         },
         "actions": [RERUN_ACTION],
     }
-
-
-def stuck(name: str, head_sha: str, minutes: int) -> dict[str, Any]:
-    """The body the sweeper sends for a check pending longer than ``minutes``."""
-    return {
-        "name": name,
-        "head_sha": head_sha,
-        "status": "completed",
-        "conclusion": "timed_out",
-        "output": {
-            "title": f"Coverage did not finish within {minutes} minutes",
-            "summary": (
-                f"This check was still pending after {minutes} minutes and was closed by the "
-                "sweeper. Use **Re-run coverage** to process the workflow run again."
-            ),
-        },
-        "actions": [RERUN_ACTION],
-    }

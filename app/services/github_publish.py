@@ -70,9 +70,8 @@ class Publisher(FeedbackSource):
 
     @property
     def rerequested(self) -> bool:
-        """A ``check_run`` rerequest: its RunRef names the run only, with no event
-        (github_runs.on_check_run)."""
-        return self.ref.event is None
+        """A ``check_run`` re-request or "Re-run coverage" (github_runs.on_check_run)."""
+        return self.ref.rerequested
 
     async def _update_check(
         self, check_id: int, first: dict[str, Any] | None, rest: list[dict[str, Any]]

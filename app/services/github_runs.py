@@ -52,6 +52,8 @@ class RunRef:
     pull_requests: list[int] = field(default_factory=list)
     repository: dict[str, Any] = field(default_factory=dict)
     base_ref: str | None = None  # the pull request's base branch, when the event names it
+    #: a ``check_run`` re-request (or "Re-run coverage"): publish anew even an unchanged result
+    rerequested: bool = False
 
     @classmethod
     def from_event(cls, body: dict[str, Any]) -> RunRef:
@@ -242,6 +244,7 @@ async def on_check_run(ctx: JobContext, action: str | None, body: dict[str, Any]
             k: repository.get(k)
             for k in ("id", "full_name", "name", "private", "default_branch", "owner")
         },
+        rerequested=True,
     )
     # a fresh key: the earlier ingestion of this run may be done, and must run again
     await ctx.services.runner.submit(

@@ -199,11 +199,8 @@ def test_fit_cuts_at_a_line_and_closes_details() -> None:
     assert texts.fit("short", 10, "note") == "short"
 
 
-def test_errored_and_stuck_bodies() -> None:
+def test_errored_body() -> None:
     body = check.errored("coverhub", HEAD_SHA, "artifact coverage.xml expired (410)", "x" * 70_000)
     assert body["conclusion"] == "failure"
     assert body["output"]["title"].startswith("Coverage could not be processed")
     assert len(body["output"]["summary"]) <= check.MAX_SUMMARY
-    stuck = check.stuck("coverhub (unit)", HEAD_SHA, 30)
-    assert stuck["conclusion"] == "timed_out"
-    assert "30 minutes" in stuck["output"]["title"]
