@@ -8,13 +8,20 @@
 3. Find every coverage file with the engine's detection, parse, merge.
 4. Store the raw coverage files under ``{owner}/{repo}/{sha}/{flag}/raw/{artifact}/...`` and
    record the upload; the commit's merged report is refreshed (app.services.merged).
+5. Publish the check run, statuses and comment (app.services.github_publish).
+6. Then store the artifact's HTML report, if it has one (one archive object, report_archive):
+   the developer waits for the check, not for the pages (0.5 s or more for a 2,000-file
+   report). Until it is stored, report pages are generated from the data; an HTML report that
+   cannot be stored as an archive (a name or a size it refuses) is left out, with a warning,
+   and the numbers stand. The job ends once it is stored.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -24,7 +31,7 @@ import anyio.to_thread
 from app.coverage.errors import CoverageError
 from app.coverage.model import CoverageReport
 from app.coverage.paths import PathFix, PathRules, module_map, normalise_report
-from app.errors import AppError
+from app.errors import AppError, Invalid, UnsafeArchive
 from app.feedback.check import ExternalId
 from app.github.gateway import GitHubGateway
 from app.jobs.runner import JobContext, PermanentError
@@ -36,7 +43,7 @@ from app.services.github_checks import find_check_runs
 from app.services.github_config import load_config, read_file
 from app.services.github_publish import publish, publish_error
 from app.services.github_runs import RunRef, complete_run_check
-from app.services.ingest import parse_file_or_archive, record_report
+from app.services.ingest import Parsed, open_parsed, record_report
 from app.services.records import UploadSource
 from app.services.report_archive import write_archive
 from app.services.reports import HTML_DIR
@@ -77,18 +84,31 @@ def choose_artifacts(items: Sequence[dict[str, Any]], config: RepoConfig) -> lis
 
 
 def unpack_parse_store(
-    path: Path, label: str, store: ObjectStore, raw_prefix: str, html_prefix: str
-) -> CoverageReport:
-    """Unpack one downloaded artifact, parse it, and stream its coverage files into storage."""
+    unpacked: contextlib.ExitStack, path: Path, label: str, store: ObjectStore, raw_prefix: str
+) -> Parsed:
+    """Unpack one downloaded artifact, parse it, and stream its coverage files into storage.
+    The unpacked files stay (on ``unpacked``) until its HTML report is stored."""
 
     def keep(name: str, stream: BinaryIO) -> None:
         store.put(raw_prefix + name, stream, "application/octet-stream")
 
-    def keep_html(members: Iterator[tuple[str, BinaryIO]]) -> None:
-        # one object (plus its index) for the whole report, however many files it has
-        write_archive(store, html_prefix, members)
+    return unpacked.enter_context(open_parsed(path, label, keep))
 
-    return parse_file_or_archive(path, label, keep, keep_html=keep_html)
+
+@dataclass(frozen=True)
+class PendingHtml:
+    label: str
+    prefix: str
+    parsed: Parsed
+
+
+def store_html(store: ObjectStore, pending: PendingHtml) -> None:
+    """One object (plus its index) for the whole HTML report, however many files it has."""
+    assert pending.parsed.html is not None
+    try:
+        write_archive(store, pending.prefix, pending.parsed.html())
+    except (UnsafeArchive, Invalid) as exc:  # the input's fault: the numbers stand without it
+        log.warning("%s: its HTML report is not kept: %s", pending.label, exc)
 
 
 async def find_pull_requests(
@@ -229,8 +249,21 @@ async def path_rules(
 
 
 async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> None:
+    # the unpacked artifacts stay until their HTML reports are stored, after publishing
+    unpacked = contextlib.ExitStack()
+    try:
+        await _ingest_run(ctx, gateway, ref, unpacked)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(unpacked.close)
+
+
+async def _ingest_run(
+    ctx: JobContext, gateway: GitHubGateway, ref: RunRef, unpacked: contextlib.ExitStack
+) -> None:
     services = ctx.services
     by_flag: dict[str, list[CoverageReport]] = {}
+    html: list[PendingHtml] = []
     with tempfile.TemporaryDirectory(prefix="coverhub-run-") as tmp:
         async with gateway.installation(ref.installation_id) as gh:
             items = await gateway.paginate(
@@ -265,20 +298,22 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
                 flag = config.flag_for(art.name, ref.workflow_name)
                 base = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
                 try:
-                    report = await anyio.to_thread.run_sync(
+                    parsed = await anyio.to_thread.run_sync(
                         unpack_parse_store,
+                        unpacked,
                         path,
                         label,
                         services.store,
                         f"{base}raw/{art.name}/",
-                        base + HTML_DIR,
                     )
                 except (CoverageError, AppError) as exc:
                     text = str(exc)
                     raise PermanentError(
                         text if text.startswith(label) else f"{label}: {text}"
                     ) from exc
-                by_flag.setdefault(flag, []).append(report)
+                by_flag.setdefault(flag, []).append(parsed.report)
+                if parsed.html is not None:
+                    html.append(PendingHtml(label, base + HTML_DIR, parsed))
             go = any(r.format in ("gocover", "gocovdata") for rs in by_flag.values() for r in rs)
             rules = await path_rules(gateway, gh, ref, config, go)
 
@@ -323,4 +358,6 @@ async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> No
             await publish(ctx, gateway, gh, ref, config, combined_by_flag, pull_numbers, problems)
     except Exception:
         log.exception("could not publish the coverage of run %s to GitHub", ref.run_id)
+    for pending in html:
+        await anyio.to_thread.run_sync(store_html, services.store, pending)
     await ctx.commit(lambda conn: None)

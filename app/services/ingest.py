@@ -6,6 +6,7 @@ here, so that a report is parsed, merged and recorded by exactly one piece of co
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
@@ -113,14 +114,25 @@ def html_members(tree: Any, directory: str) -> Iterator[tuple[str, BinaryIO]]:
                 yield name[len(prefix) :], stream
 
 
-def parse_file_or_archive(
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """An artifact's coverage, parsed, while its unpacked files are still there."""
+
+    report: CoverageReport
+    #: the members of its coverage.py HTML report (None: it has none); valid until closed
+    html: Callable[[], Iterator[tuple[str, BinaryIO]]] | None = None
+
+
+@contextlib.contextmanager
+def open_parsed(
     path: Path,
     label: str,
     keep: Callable[[str, BinaryIO], None] | None = None,
     limits: Limits = DEFAULT_LIMITS,
-    keep_html: Callable[[Iterator[tuple[str, BinaryIO]]], None] | None = None,
-) -> CoverageReport:
-    """Every coverage file in a file or an archive (unpacked safely), parsed and merged.
+) -> Iterator[Parsed]:
+    """Every coverage file in a file or an archive (unpacked safely), parsed and merged; the
+    unpacked files stay until the context ends, so that the caller may store the HTML report
+    when it suits it (the run pipeline: once the check is published).
 
     ``keep(member, stream)`` is called for each coverage file once everything parsed (the
     caller stores the raw files). Nothing found raises PermanentError saying why.
@@ -139,18 +151,32 @@ def parse_file_or_archive(
                 if not item.tree:
                     with tree.open(item.name) as stream:
                         keep(item.name, stream)
-        html = [item for item in found if item.tree and item.format == "coveragepy-html"]
-        if keep_html is not None and html:
-            if len(html) > 1:
-                log.info(
-                    "%s: %d HTML reports; keeping the first, %r", label, len(html), html[0].name
-                )
-            keep_html(html_members(tree, html[0].name))
-    # An HTML report or an Istanbul summary carries only totals: beside line-level reports of
-    # the same run it is kept as a page (keep_html), not merged into the numbers.
-    detailed = [r for r in reports if r.format not in TOTALS_ONLY]
-    reports = dedupe(detailed or reports)
-    return reports[0] if len(reports) == 1 else merge(reports)
+        html = [item.name for item in found if item.tree and item.format == "coveragepy-html"]
+        if len(html) > 1:
+            log.info("%s: %d HTML reports; the first, %r, is kept", label, len(html), html[0])
+        # An HTML report or an Istanbul summary carries only totals: beside line-level reports
+        # of the same run it is kept as a page (Parsed.html), not merged into the numbers.
+        detailed = [r for r in reports if r.format not in TOTALS_ONLY]
+        reports = dedupe(detailed or reports)
+        yield Parsed(
+            reports[0] if len(reports) == 1 else merge(reports),
+            (lambda: html_members(tree, html[0])) if html else None,
+        )
+
+
+def parse_file_or_archive(
+    path: Path,
+    label: str,
+    keep: Callable[[str, BinaryIO], None] | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    keep_html: Callable[[Iterator[tuple[str, BinaryIO]]], None] | None = None,
+) -> CoverageReport:
+    """:func:`open_parsed`'s report; ``keep_html(members)`` is called with the HTML report's
+    members, if there is one, before the unpacked files go."""
+    with open_parsed(path, label, keep, limits) as parsed:
+        if keep_html is not None and parsed.html is not None:
+            keep_html(parsed.html())
+    return parsed.report
 
 
 async def record_report(
