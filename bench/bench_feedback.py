@@ -568,6 +568,7 @@ class Round:
     marks: dict[str, float]  # phase -> seconds after the delivery
     fake_busy: float
     job_seconds: float | None
+    exercised: str = ""  # what the feedback held (annotations, statuses, comment size)
 
 
 def _wait(what: str, ready: Callable[[], bool], seconds: float = 300, poll: float = 0.005) -> None:
@@ -638,11 +639,26 @@ def run_round(fake: Any, hub: Coverhub, inputs: Inputs, tag: str, n: int) -> Rou
         ),
     )
     done = completing()[0].at
-    comment = (sent("POST", f"/issues/{pr.number}/comments") + sent("PATCH", "/issues/comments/"))[
-        0
-    ].at
+    comments = sent("POST", f"/issues/{pr.number}/comments") + sent("PATCH", "/issues/comments/")
+    comment = comments[0].at
     fake_busy = FakeClock.busy - busy
-    time.sleep(0.2)  # the job's last log lines
+
+    def job_end() -> dict[str, Any] | None:
+        # the run job ends after the HTML report is stored; the next round must not overlap it
+        for rec in hub.records():
+            ts = _ts(rec.get("ts"))
+            if (
+                rec.get("msg") == "job finished"
+                and rec.get("kind") == "github.ingest_run"
+                and ts is not None
+                and ts >= done - 0.01
+            ):
+                return rec
+        return None
+
+    _wait("the end of the run job", lambda: job_end() is not None, poll=0.05)
+    ended = job_end()
+    assert ended is not None
 
     marks = {"webhook acknowledged (202)": acked - t0}
     listed = sent("GET", f"/actions/runs/{run.id}/artifacts")
@@ -655,20 +671,12 @@ def run_round(fake: Any, hub: Coverhub, inputs: Inputs, tag: str, n: int) -> Rou
     ]
     if blob:
         marks["download started"] = blob[0].at - t0
-    job_seconds = None
     for rec in hub.records():
         ts = _ts(rec.get("ts"))
-        if ts is None or ts < t0:
-            continue
-        if rec.get("msg") == "workflow run ingested" and rec.get("sha") == head_sha:
+        if rec.get("msg") == "workflow run ingested" and rec.get("sha") == head_sha and ts:
             marks["report recorded (log)"] = ts - t0
-        if (
-            rec.get("msg") == "job finished"
-            and rec.get("kind") == "github.ingest_run"
-            and job_seconds is None
-            and ts >= done - 0.01
-        ):
-            job_seconds = float(rec["seconds"])
+    marks["run job finished (HTML report stored)"] = (_ts(ended["ts"]) or done) - t0
+    job_seconds = float(ended["seconds"])
     got_pull = sent("GET", f"/pulls/{pr.number}")
     if got_pull:
         marks["publishing started (GET pull)"] = got_pull[0].at - t0
@@ -680,7 +688,13 @@ def run_round(fake: Any, hub: Coverhub, inputs: Inputs, tag: str, n: int) -> Rou
     if statuses:
         marks["statuses posted"] = statuses[-1].at - t0
     marks["comment posted"] = comment - t0
-    return Round(done - t0, comment - t0, marks, fake_busy, job_seconds)
+    [check] = state.checks_for(head_sha, "coverhub")
+    [posted] = state.comments_on(repo, pr.number)
+    exercised = (
+        f"check {check.data.get('conclusion')} with {len(check.annotations)} annotations in"
+        f" {len(patches)} PATCHes; {len(statuses)} statuses; comment of {len(posted.body)} chars"
+    )
+    return Round(done - t0, comment - t0, marks, fake_busy, job_seconds, exercised)
 
 
 def _ts(text: Any) -> float | None:
@@ -826,6 +840,7 @@ def measure(name: str, starter: Any, fake: Any, inputs: Inputs, base: dict[str, 
     if jobs:
         print(f"  the ingestion job's own time (its log)     {_stats(jobs)}")
     print(f"  time inside the fake GitHub's handlers     {_stats([r.fake_busy for r in rounds])}")
+    print(f"  feedback (last round): {rounds[-1].exercised}")
     print("  timeline (medians, seconds after the delivery):")
     names = list(dict.fromkeys(k for r in rounds for k in r.marks))
     for key in sorted(
