@@ -7,6 +7,7 @@ here, so that a report is parsed, merged and recorded by exactly one piece of co
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import tempfile
 from collections.abc import Callable, Iterator
@@ -179,6 +180,19 @@ def parse_file_or_archive(
     return parsed.report
 
 
+def plain_branches(report: CoverageReport) -> CoverageReport:
+    """``report`` with its files in path order and their branch maps as plain dicts, as a report
+    read back from storage has them: parsers build compact maps, cheap to hold and slower to look
+    up, and recording and comparing a report look up every covered line several times."""
+    files = {}
+    for path in sorted(report.files):
+        f = report.files[path]
+        if type(f.branches) is not dict:
+            f = dataclasses.replace(f, branches=dict(f.branches.items()))
+        files[path] = f
+    return dataclasses.replace(report, files=files)
+
+
 async def record_report(
     ctx: JobContext,
     *,
@@ -205,9 +219,10 @@ async def record_report(
     def store_upload() -> merged.Stored:
         # serialised here, in a worker thread: a big report takes most of a second, which the
         # event loop (the web server itself, on embedded defaults) must not wait for
-        data = to_json(report)
+        plain = plain_branches(report)
+        data = to_json(plain)
         services.store.put(key, data, "application/json")
-        return merged.Stored(key, report, data)
+        return merged.Stored(key, plain, data)
 
     stored = await anyio.to_thread.run_sync(store_upload)
 
@@ -228,7 +243,7 @@ async def record_report(
             branch=branch,
             flag=flag,
             source=source,
-            report=report,
+            report=stored.report,
             storage_key=prefix,
         )
         return merged.refresh(
