@@ -24,17 +24,22 @@ The input, built once by running coverage.py for real (then kept in ``.cache/ben
   uncovered), so patch coverage, annotations (batched by 50) and the sticky comment all run.
 
 Each round uses a fresh repository and commits: the base run is delivered and finished first,
-then ``requested`` (coverhub opens the pending check), then the timed ``completed``.
+then ``requested`` (coverhub opens the pending check), then the timed ``completed``; the next
+round starts once the run job has ended (it stores the HTML report after publishing).
 
 Configurations, each as real processes against the fake GitHub (a real HTTP server on loopback,
 in this process): ``coverhub serve`` on its embedded defaults (SQLite, local folder, in-process
 jobs); and, unless ``COVERHUB_BENCH_PROD=0``, ``coverhub serve`` + ``coverhub worker`` on
-PostgreSQL, Redis and moto's S3 server (a separate process) as in production.
+PostgreSQL, Redis and moto's S3 server (a separate process) as in production. A what-if,
+``COVERHUB_BENCH_TMPFS=1``: embedded with ``TMPDIR=/dev/shm``, which shows what the run costs
+when unpacking the artifact creates no files on disk (8,000 file creations cost seconds on a
+slow disk: about 0.5 ms each on the 2-core VM these figures come from).
 
-Baseline in the same run: downloading the same artifact from the fake with httpx (following the
-302 to the blob host) and unzipping it to disk with zipfile. The breakdown comes from the fake's
-request timestamps and coverhub's own log lines; an offline replay of the ingestion steps in this
-process (same functions, local folder storage) splits unpack / parse / store.
+Baselines in the same run: downloading the same artifact from the fake with httpx (following the
+302 to the blob host) and unzipping it, to disk (zipfile's extractall) and in memory (every member
+inflated, nothing written). The breakdown comes from the fake's request timestamps and coverhub's
+own log lines; an offline replay of the ingestion steps in this process (same functions, local
+folder storage) splits unpack / parse / store.
 
 Run: .venv/bin/python -m bench bench_feedback (COVERHUB_BENCH_ROUNDS, default 5).
 Prints figures; asserts nothing.
