@@ -5,19 +5,69 @@ Both are :class:`~app.coverage.parsers.base.SourceTree` objects the coverage cor
 
 from __future__ import annotations
 
+import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO, cast
 
 from app.errors import TooLarge
 from app.ingest.safety import DEFAULT_UNPACK_LIMITS, UnpackLimits
 
 
-class FileTree:
-    """Members stored as files on disk: ``{member name: file path}``."""
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A member stored as ``length`` bytes at ``offset`` of the file ``path``."""
 
-    def __init__(self, label: str, files: dict[str, str]) -> None:
+    path: str
+    offset: int
+    length: int
+
+    def open(self) -> BinaryIO:
+        raw = open(self.path, "rb")  # noqa: SIM115 - owned by the returned reader
+        try:
+            raw.seek(self.offset)
+            return cast(BinaryIO, io.BufferedReader(_Bounded(raw, self.length)))
+        except BaseException:
+            raw.close()
+            raise
+
+
+class _Bounded(io.RawIOBase):
+    """At most ``left`` bytes of ``raw`` from where it stands, then end of file."""
+
+    def __init__(self, raw: BinaryIO, left: int) -> None:
+        self._raw = raw
+        self._left = left
+
+    @property
+    def name(self) -> str:
+        """The file the window is of (as a file object names its file)."""
+        return str(self._raw.name)
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        wanted = min(len(view), self._left)
+        if wanted <= 0:
+            return 0
+        got = self._raw.readinto(view[:wanted])  # type: ignore[attr-defined]
+        got = got or 0
+        self._left -= got
+        return int(got)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class FileTree:
+    """Members stored on disk: ``{member name: file path, or a window of a spool file}``."""
+
+    def __init__(self, label: str, files: Mapping[str, str | Window]) -> None:
         self._label = label
         self._files = files
 
@@ -26,10 +76,12 @@ class FileTree:
 
     def open(self, name: str) -> BinaryIO:
         try:
-            path = self._files[name]
+            stored = self._files[name]
         except KeyError:
             raise FileNotFoundError(f"{self._label}: no member {name!r}") from None
-        return open(path, "rb")
+        if isinstance(stored, Window):
+            return stored.open()
+        return open(stored, "rb")
 
     def label(self) -> str:
         return self._label

@@ -21,9 +21,12 @@ message names the archive and the member:
   are detected from the Unix mode in ``external_attr``; zip has no hard links);
 * encrypted zip members and compression methods other than stored, deflate and bzip2 are refused.
 
-Members are streamed to a private temporary directory under names this module chooses
-(``000001``...), never under their archive names, so nothing can be written outside it. The
-directory is removed when the context manager exits.
+Members are streamed into a private temporary directory, never under their archive names, so
+nothing can be written outside it: one spool file holds them all back to back (an artifact of
+8,000 HTML pages is one file, not 8,000: creating a file costs about half a millisecond on a CI
+disk), and a member is read back as a window of it. Only a member named like an archive gets a
+file of its own (``000001``...), to be opened in turn. The directory is removed when the context
+manager exits.
 
 This module holds the unpacker (which member goes where) and the API; the rest lives in
 
@@ -44,6 +47,7 @@ import posixpath
 import shutil
 import tempfile
 from collections.abc import Iterator
+from typing import BinaryIO
 
 from app.errors import UnsafeArchive
 from app.ingest.safety import (
@@ -56,7 +60,7 @@ from app.ingest.safety import (
     looks_like_archive,
     safe_name,
 )
-from app.ingest.trees import SKIP_DIRS, DirectoryTree, FileTree
+from app.ingest.trees import SKIP_DIRS, DirectoryTree, FileTree, Window
 from app.ingest.unpack_tar import unpack_compressed, unpack_tar
 from app.ingest.unpack_zip import unpack_zip
 
@@ -77,47 +81,70 @@ __all__ = [
 
 
 class Unpacker:
-    """Members of an archive (and of the archives nested in it) streamed to files of ``workdir``."""
+    """Members of an archive (and of the archives nested in it) streamed into ``workdir``: into
+    its spool file, or a file of their own when named like an archive."""
 
     def __init__(self, workdir: str, limits: UnpackLimits) -> None:
         self.workdir = workdir
         self.budget = Budget(limits)
         self.limits = limits
-        self.files: dict[str, str] = {}
+        self.files: dict[str, str | Window] = {}
         self._counter = 0
+        self._spool_path = os.path.join(workdir, "spool")
+        self._spool: BinaryIO | None = None
 
     def new_file(self) -> str:
         self._counter += 1
         return os.path.join(self.workdir, f"{self._counter:06d}")
 
-    def add(self, archive: str, prefix: str, name: str, path: str, depth: int) -> None:
+    def add(self, archive: str, prefix: str, name: str, stored: str | Window, depth: int) -> None:
         full = f"{prefix}{name}"
         if full in self.files:
             raise UnsafeArchive(f"{archive}: member {name!r}: appears twice")
-        if is_archive_name(name) and looks_like_archive(path):
+        if isinstance(stored, str) and is_archive_name(name) and looks_like_archive(stored):
             if depth >= self.limits.max_depth:
                 raise UnsafeArchive(
                     f"{archive}: member {name!r}: archives nested deeper than "
                     f"{self.limits.max_depth} levels"
                 )
-            self.unpack(path, f"{archive}:{name}", f"{full}/", depth + 1)
-            os.unlink(path)
+            self.unpack(stored, f"{archive}:{name}", f"{full}/", depth + 1)
+            os.unlink(stored)
             return
-        self.files[full] = path
+        self.files[full] = stored
 
     def write_chunks(
         self, archive: str, name: str, chunks: Iterator[bytes], *, charged: bool = False
-    ) -> tuple[str, int]:
+    ) -> tuple[str | Window, int]:
         """Store one member; ``charged``: its bytes were already counted in the total (they came
-        through a counted decompressed stream)."""
-        path = self.new_file()
+        through a counted decompressed stream). A member named like an archive gets a file of
+        its own (it may be opened in turn); any other is appended to the spool."""
+        if is_archive_name(name):
+            path = self.new_file()
+            with open(path, "wb") as out:
+                written = self._copy(archive, name, chunks, charged, out)
+            return path, written
+        spool = self._spool
+        if spool is None:
+            spool = self._spool = open(self._spool_path, "wb")  # noqa: SIM115 - closed in close()
+        offset = spool.tell()
+        written = self._copy(archive, name, chunks, charged, spool)
+        return Window(self._spool_path, offset, written), written
+
+    def _copy(
+        self, archive: str, name: str, chunks: Iterator[bytes], charged: bool, out: BinaryIO
+    ) -> int:
         written = 0
-        with open(path, "wb") as out:
-            for chunk in chunks:
-                written += len(chunk)
-                self.budget.spend(archive, name, written, 0 if charged else len(chunk))
-                out.write(chunk)
-        return path, written
+        for chunk in chunks:
+            written += len(chunk)
+            self.budget.spend(archive, name, written, 0 if charged else len(chunk))
+            out.write(chunk)
+        return written
+
+    def close(self) -> None:
+        """Done writing: the spool is flushed so its members can be read."""
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
     def unpack(self, path: str, archive: str, prefix: str, depth: int) -> None:
         with open(path, "rb") as fh:
@@ -161,11 +188,14 @@ def open_archive(
     try:
         unpacker = Unpacker(workdir, limits)
         source = os.fspath(path)
-        if looks_like_archive(source):
-            unpacker.unpack(source, label, "", 0)
-        else:
-            unpacker.budget.entry(label, os.path.basename(source))
-            unpacker.files[os.path.basename(source)] = source
+        try:
+            if looks_like_archive(source):
+                unpacker.unpack(source, label, "", 0)
+            else:
+                unpacker.budget.entry(label, os.path.basename(source))
+                unpacker.files[os.path.basename(source)] = source
+        finally:
+            unpacker.close()
         yield FileTree(label, unpacker.files)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -338,3 +338,37 @@ def test_overlapping_entries_bomb(tmp_path):
     # and the total budget stops it when the ratio is allowed
     message = refused(z, UnpackLimits(max_ratio=10**9, max_total_bytes=5 << 20))
     assert "inflates past 5242880 bytes in total" in message
+
+
+def test_members_share_one_spool_and_read_back_exactly(tmp_path):
+    # sizes around the reader's buffer, empty members, lines without a final newline
+    members = {
+        f"htmlcov/page{i:03d}.html": (f"<p>{i}</p>\n" * (i * 37 % 900)).encode() + b"tail"
+        for i in range(300)
+    }
+    members["empty.txt"] = b""
+    members["big.bin"] = bytes(range(256)) * 4099
+    z = make_zip(tmp_path / "many.zip", members)
+    with open_archive(z) as tree:
+        assert sorted(tree.names()) == sorted(members)
+        workdir = None
+        for name, data in members.items():
+            with tree.open(name) as fh:
+                assert fh.read() == data
+                assert fh.read() == b""  # the window ends where the member does
+                workdir = Path(fh.name).parent
+        # one spool file, not a file per member
+        assert workdir is not None and len(list(workdir.iterdir())) == 1
+        # two members open at once, read in turns, line by line
+        with tree.open("htmlcov/page005.html") as a, tree.open("htmlcov/page006.html") as b:
+            lines_a, lines_b = [], []
+            while True:
+                la, lb = a.readline(), b.readline()
+                if not la and not lb:
+                    break
+                lines_a.append(la)
+                lines_b.append(lb)
+        assert b"".join(lines_a) == members["htmlcov/page005.html"]
+        assert b"".join(lines_b) == members["htmlcov/page006.html"]
+        assert [line for line in lines_a if line][-1] == b"tail"  # stops at the member's end
+    assert not workdir.exists()
