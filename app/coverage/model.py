@@ -140,6 +140,10 @@ class LineHits(Mapping[int, int]):
     def __len__(self) -> int:
         return len(self._lines)
 
+    def columns(self) -> tuple[array[int], array[int]]:
+        """The lines and their hits, as the two arrays held (do not change them)."""
+        return self._lines, self._hits
+
     def items_sorted(self) -> Iterator[tuple[int, int]]:
         """(line, hits) pairs in line order, without building a dict."""
         return zip(self._lines, self._hits, strict=True)

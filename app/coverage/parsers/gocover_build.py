@@ -355,6 +355,25 @@ class GoBlocks(tuple[GoBlock, ...]):
         self._size = stop - start
         return self
 
+    @classmethod
+    def of_lists(cls, columns: Sequence[Sequence[int]]) -> GoBlocks:
+        """The blocks of six columns SL, SC, EL, EC, NSTMT, COUNT, made when first used."""
+        if len(columns) != 6 or len({len(column) for column in columns}) > 1:
+            raise ValueError("Go blocks need six columns of one length")
+        blocks = np.array(columns, dtype=np.int64).reshape(6, -1)
+        return cls.of_array(blocks, 0, blocks.shape[1])
+
+    def columns(self) -> list[list[int]]:
+        """The six columns SL, SC, EL, EC, NSTMT, COUNT as lists (no GoBlock made)."""
+        columns = self._columns
+        if columns is not None:
+            return columns()
+        made = self._made
+        rows = [
+            (b.start_line, b.start_col, b.end_line, b.end_col, b.statements, b.count) for b in made
+        ]
+        return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(6)]
+
     def _blocks(self) -> tuple[GoBlock, ...]:
         columns = self._columns
         if columns is not None:
