@@ -353,11 +353,16 @@ async def _ingest_run(
             "pull_requests": pull_numbers,
         },
     )
-    try:  # the reports are recorded: a failure to publish must not undo that
+    # The reports are recorded (committed): a failure to publish does not undo them. It fails
+    # this attempt, visibly: a refusal (a missing permission) ends the job and says so on the
+    # check (ingest_run_job); anything else is retried with backoff, and if every attempt fails,
+    # the stuck-check sweeper completes the pending check saying how long it waited.
+    try:
         async with gateway.installation(ref.installation_id) as gh:
             await publish(ctx, gateway, gh, ref, config, combined_by_flag, pull_numbers, problems)
-    except Exception:
-        log.exception("could not publish the coverage of run %s to GitHub", ref.run_id)
+    except Exception as exc:
+        log.warning("could not publish the coverage of run %s to GitHub: %s", ref.run_id, exc)
+        raise
     for pending in html:
         await anyio.to_thread.run_sync(store_html, services.store, pending)
     await ctx.commit(lambda conn: None)

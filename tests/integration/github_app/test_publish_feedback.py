@@ -210,3 +210,33 @@ def test_the_apps_comment_is_found_past_the_first_page_and_others_are_left_alone
     assert app.fake.state.requests_to("POST", "/comments") == []
     pages = app.fake.state.requests_to("GET", f"/issues/{pr.number}/comments")
     assert len(pages) == 2
+
+
+def test_a_refused_status_ends_the_job_and_the_check_says_why(app: App) -> None:
+    repo = app.fake.install("octo-org/app")
+    pr = one_pr(app, repo)
+    app.fake.fail("POST", r"/statuses/", 403, body={"message": "Resource not accessible"})
+    app.complete(pr_run(app, repo, pr))
+    [job] = app.wait_run_jobs()
+    assert job.status == "dead" and job.attempts == 1
+    assert "Commit statuses: write" in job.last_error
+    check = app.fake.state.shown_check(SHA, "coverhub")  # what GitHub shows on the commit
+    assert check is not None and check.data["conclusion"] == "failure"
+    assert "Commit statuses: write" in check.data["output"]["summary"]
+    assert app.merged(SHA).native_covered is not None  # the numbers stay recorded
+
+
+def test_publishing_that_fails_past_its_retries_is_done_by_the_next_attempt(app: App) -> None:
+    repo = app.fake.install("octo-org/app")
+    pr = one_pr(app, repo)
+    app.fake.fail("POST", r"/statuses/", 502, times=4)  # every try of the job's first attempt
+    app.complete(pr_run(app, repo, pr))
+    [job] = app.wait_run_jobs()
+    assert job.status == "done" and job.attempts == 2
+    for context in CONTEXTS:
+        [status] = app.fake.state.statuses_for(SHA, context)
+        assert status.state == "success"
+    checks = app.fake.state.checks_for(SHA, "coverhub")
+    assert [c.data["conclusion"] for c in checks] == ["success"]
+    [comment] = app.fake.state.comments_on(repo, pr.number)
+    assert "%" in comment.body
