@@ -77,7 +77,7 @@ async def run_worker(
                 handle_signals=False,
                 max_jobs=settings.worker_concurrency,
                 keep_result=0,
-                poll_delay=0.2,
+                poll_delay=0.05,  # a new job waits at most this long (20 cheap polls a second)
             )
             main = asyncio.create_task(worker.main())
             stopping = asyncio.create_task(stop.wait())

@@ -6,14 +6,16 @@
    file, and unpack it with the same safe unpacker as the CLI (limits on inflated bytes, entries,
    ratio; no absolute paths, ``..`` or links). An artifact may be a single unzipped file.
 3. Find every coverage file with the engine's detection, parse, merge.
-4. Store the raw coverage files under ``{owner}/{repo}/{sha}/{flag}/raw/{artifact}/...`` and
-   record the upload; the commit's merged report is refreshed (app.services.merged).
+4. Record the upload (its normalised report stored); the commit's merged report is refreshed
+   (app.services.merged).
 5. Publish the check run, statuses and comment (app.services.github_publish).
-6. Then store the artifact's HTML report, if it has one (one archive object, report_archive):
-   the developer waits for the check, not for the pages (0.5 s or more for a 2,000-file
-   report). Until it is stored, report pages are generated from the data; an HTML report that
-   cannot be stored as an archive (a name or a size it refuses) is left out, with a warning,
-   and the numbers stand. The job ends once it is stored.
+6. Then store the raw coverage files under ``{owner}/{repo}/{sha}/{flag}/raw/{artifact}/...``
+   and the artifact's HTML report, if it has one (one archive object, report_archive): the
+   developer waits for the check, not for these copies (a second or more for a 2,000-file report
+   on S3). Until the HTML is stored, report pages are generated from the data; an HTML report
+   that cannot be stored as an archive (a name or a size it refuses) is left out, with a warning,
+   and the numbers stand. The job ends once they are stored; if storing fails, the job's attempt
+   fails and the next one does it all again (publishing the same result again sends nothing).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import anyio.to_thread
 
@@ -83,30 +85,34 @@ def choose_artifacts(items: Sequence[dict[str, Any]], config: RepoConfig) -> lis
     return sorted(newest.values(), key=lambda a: a.name)
 
 
-def unpack_parse_store(
-    unpacked: contextlib.ExitStack, path: Path, label: str, store: ObjectStore, raw_prefix: str
-) -> Parsed:
-    """Unpack one downloaded artifact, parse it, and stream its coverage files into storage.
-    The unpacked files stay (on ``unpacked``) until its HTML report is stored."""
-
-    def keep(name: str, stream: BinaryIO) -> None:
-        store.put(raw_prefix + name, stream, "application/octet-stream")
-
-    return unpacked.enter_context(open_parsed(path, label, keep))
+def unpack_parse(unpacked: contextlib.ExitStack, path: Path, label: str) -> Parsed:
+    """Unpack one downloaded artifact and parse it. The unpacked files stay (on ``unpacked``)
+    until its raw files and HTML report are stored, once the feedback is published."""
+    return unpacked.enter_context(open_parsed(path, label))
 
 
 @dataclass(frozen=True)
-class PendingHtml:
+class PendingFiles:
+    """An artifact's files to store once the feedback is out: its coverage files as they came
+    (under ``raw_prefix``) and its HTML report (under ``html_prefix``), if it has one."""
+
     label: str
-    prefix: str
+    raw_prefix: str
+    html_prefix: str
     parsed: Parsed
 
 
-def store_html(store: ObjectStore, pending: PendingHtml) -> None:
-    """One object (plus its index) for the whole HTML report, however many files it has."""
-    assert pending.parsed.html is not None
+def store_files(store: ObjectStore, pending: PendingFiles) -> None:
+    """The raw coverage files, streamed; one object (plus its index) for the whole HTML report,
+    however many files it has."""
+    parsed = pending.parsed
+    if parsed.raw is not None:
+        for name, stream in parsed.raw():
+            store.put(pending.raw_prefix + name, stream, "application/octet-stream")
+    if parsed.html is None:
+        return
     try:
-        write_archive(store, pending.prefix, pending.parsed.html())
+        write_archive(store, pending.html_prefix, parsed.html())
     except (UnsafeArchive, Invalid) as exc:  # the input's fault: the numbers stand without it
         log.warning("%s: its HTML report is not kept: %s", pending.label, exc)
 
@@ -249,7 +255,7 @@ async def path_rules(
 
 
 async def ingest_run(ctx: JobContext, gateway: GitHubGateway, ref: RunRef) -> None:
-    # the unpacked artifacts stay until their HTML reports are stored, after publishing
+    # the downloads and unpacked artifacts stay until their files are stored, after publishing
     unpacked = contextlib.ExitStack()
     try:
         await _ingest_run(ctx, gateway, ref, unpacked)
@@ -263,59 +269,52 @@ async def _ingest_run(
 ) -> None:
     services = ctx.services
     by_flag: dict[str, list[CoverageReport]] = {}
-    html: list[PendingHtml] = []
-    with tempfile.TemporaryDirectory(prefix="coverhub-run-") as tmp:
-        async with gateway.installation(ref.installation_id) as gh:
-            items = await gateway.paginate(
-                "artifacts",
-                lambda page: gh.rest.actions.async_list_workflow_run_artifacts(
-                    ref.owner, ref.repo, ref.run_id, per_page=100, page=page
-                ),
-                "artifacts",
-                limit=MAX_ARTIFACTS,
+    pending: list[PendingFiles] = []
+    # downloads stay until the end too: a single-file artifact is its own member
+    tmp = unpacked.enter_context(tempfile.TemporaryDirectory(prefix="coverhub-run-"))
+    async with gateway.installation(ref.installation_id) as gh:
+        items = await gateway.paginate(
+            "artifacts",
+            lambda page: gh.rest.actions.async_list_workflow_run_artifacts(
+                ref.owner, ref.repo, ref.run_id, per_page=100, page=page
+            ),
+            "artifacts",
+            limit=MAX_ARTIFACTS,
+        )
+        pull_numbers = await find_pull_requests(ctx, gateway, gh, ref)
+        config, problems = await load_config(
+            gateway, gh, ref.owner, ref.repo, await config_ref(ctx, ref, pull_numbers)
+        )
+        chosen = choose_artifacts(items, config)
+        if not chosen:
+            log.info(
+                "run %s of %s/%s has no coverage artifact (%s); nothing to do",
+                ref.run_id,
+                ref.owner,
+                ref.repo,
+                ", ".join(config.artifacts),
             )
-            pull_numbers = await find_pull_requests(ctx, gateway, gh, ref)
-            config, problems = await load_config(
-                gateway, gh, ref.owner, ref.repo, await config_ref(ctx, ref, pull_numbers)
-            )
-            chosen = choose_artifacts(items, config)
-            if not chosen:
-                log.info(
-                    "run %s of %s/%s has no coverage artifact (%s); nothing to do",
-                    ref.run_id,
-                    ref.owner,
-                    ref.repo,
-                    ", ".join(config.artifacts),
-                )
-                await release_pending_check(gateway, gh, ref, config.artifacts)
-                return
-            for art in chosen:
-                label = f"artifact {art.name}"
-                if art.expired:
-                    raise PermanentError(f"{label} has expired; re-run the workflow")
-                path = Path(tmp) / f"{art.id}.download"
-                await gateway.download(gh, ref.owner, ref.repo, art.id, path, MAX_ARTIFACT_BYTES)
-                flag = config.flag_for(art.name, ref.workflow_name)
-                base = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
-                try:
-                    parsed = await anyio.to_thread.run_sync(
-                        unpack_parse_store,
-                        unpacked,
-                        path,
-                        label,
-                        services.store,
-                        f"{base}raw/{art.name}/",
-                    )
-                except (CoverageError, AppError) as exc:
-                    text = str(exc)
-                    raise PermanentError(
-                        text if text.startswith(label) else f"{label}: {text}"
-                    ) from exc
-                by_flag.setdefault(flag, []).append(parsed.report)
-                if parsed.html is not None:
-                    html.append(PendingHtml(label, base + HTML_DIR, parsed))
-            go = any(r.format in ("gocover", "gocovdata") for rs in by_flag.values() for r in rs)
-            rules = await path_rules(gateway, gh, ref, config, go)
+            await release_pending_check(gateway, gh, ref, config.artifacts)
+            return
+        for art in chosen:
+            label = f"artifact {art.name}"
+            if art.expired:
+                raise PermanentError(f"{label} has expired; re-run the workflow")
+            path = Path(tmp) / f"{art.id}.download"
+            await gateway.download(gh, ref.owner, ref.repo, art.id, path, MAX_ARTIFACT_BYTES)
+            flag = config.flag_for(art.name, ref.workflow_name)
+            base = f"{ref.owner}/{ref.repo}/{ref.head_sha}/{flag}/"
+            try:
+                parsed = await anyio.to_thread.run_sync(unpack_parse, unpacked, path, label)
+            except (CoverageError, AppError) as exc:
+                text = str(exc)
+                raise PermanentError(
+                    text if text.startswith(label) else f"{label}: {text}"
+                ) from exc
+            by_flag.setdefault(flag, []).append(parsed.report)
+            pending.append(PendingFiles(label, f"{base}raw/{art.name}/", base + HTML_DIR, parsed))
+        go = any(r.format in ("gocover", "gocovdata") for rs in by_flag.values() for r in rs)
+        rules = await path_rules(gateway, gh, ref, config, go)
 
     from app.coverage.merge import merge
 
@@ -363,6 +362,6 @@ async def _ingest_run(
     except Exception as exc:
         log.warning("could not publish the coverage of run %s to GitHub: %s", ref.run_id, exc)
         raise
-    for pending in html:
-        await anyio.to_thread.run_sync(store_html, services.store, pending)
+    for files in pending:  # kept once the developer has the feedback
+        await anyio.to_thread.run_sync(store_files, services.store, files)
     await ctx.commit(lambda conn: None)

@@ -19,7 +19,7 @@ import anyio.to_thread
 import sqlalchemy as sa
 
 from app.coverage.model import CoverageReport
-from app.coverage.parsers.base import DEFAULT_LIMITS, Limits
+from app.coverage.parsers.base import DEFAULT_LIMITS, Limits, SourceTree
 from app.coverage.serialize import to_json
 from app.errors import AppError
 from app.jobs.runner import JobContext, PermanentError
@@ -122,6 +122,8 @@ class Parsed:
     report: CoverageReport
     #: the members of its coverage.py HTML report (None: it has none); valid until closed
     html: Callable[[], Iterator[tuple[str, BinaryIO]]] | None = None
+    #: its coverage files, as read (the raw files to keep); valid until closed
+    raw: Callable[[], Iterator[tuple[str, BinaryIO]]] | None = None
 
 
 @contextlib.contextmanager
@@ -159,10 +161,18 @@ def open_parsed(
         # of the same run it is kept as a page (Parsed.html), not merged into the numbers.
         detailed = [r for r in reports if r.format not in TOTALS_ONLY]
         reports = dedupe(detailed or reports)
+        raw = [item.name for item in found if not item.tree]
         yield Parsed(
             reports[0] if len(reports) == 1 else merge(reports),
             (lambda: html_members(tree, html[0])) if html else None,
+            lambda: _members(tree, raw),
         )
+
+
+def _members(tree: SourceTree, names: list[str]) -> Iterator[tuple[str, BinaryIO]]:
+    for name in names:
+        with tree.open(name) as stream:
+            yield name, stream
 
 
 def parse_file_or_archive(
