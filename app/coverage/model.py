@@ -19,10 +19,11 @@ display string at the edge, by the tool's own rule (:mod:`app.coverage.percent`)
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterable, Iterator, Mapping
+from bisect import bisect_left
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from app.coverage.percent import DisplayRule
@@ -166,6 +167,101 @@ class LineHits(Mapping[int, int]):
         preview = dict(list(self.items_sorted())[:6])
         more = "..." if len(self) > 6 else ""
         return f"LineHits({preview}{more})"
+
+
+#: Largest branch count kept per line (the compact store uses unsigned 32-bit cells).
+MAX_BRANCHES = 2**32 - 1
+
+
+class BranchCounts(Mapping[int, tuple[int, int]]):
+    """An immutable, compact line -> (covered, total) mapping ordered by line (12 bytes a line
+    instead of about 200 for a dict entry holding a tuple): what keeps a big report's memory in
+    budget. Parsers that read branches per line into big reports build it (Cobertura)."""
+
+    __slots__ = ("_covered", "_lines", "_total")
+
+    def __init__(self, lines: array[int], covered: array[int], total: array[int]) -> None:
+        self._lines = lines
+        self._covered = covered
+        self._total = total
+
+    @classmethod
+    def from_mapping(cls, mapping: Mapping[int, tuple[int, int]]) -> BranchCounts:
+        keys = sorted(mapping)
+        return cls(
+            array("I", keys),
+            array("I", (mapping[k][0] for k in keys)),
+            array("I", (mapping[k][1] for k in keys)),
+        )
+
+    def __getitem__(self, line: int) -> tuple[int, int]:
+        lines = self._lines
+        index = bisect_left(lines, line)
+        if index == len(lines) or lines[index] != line:
+            raise KeyError(line)
+        return self._covered[index], self._total[index]
+
+    # Mapping's own get/in/items/values go through __getitem__: a bisection per line, and a
+    # raised KeyError per miss (``line_totals`` asks for every covered line). These walk the
+    # arrays instead.
+
+    def get(self, line: int, default: Any = None) -> Any:
+        lines = self._lines
+        index = bisect_left(lines, line)
+        if index == len(lines) or lines[index] != line:
+            return default
+        return self._covered[index], self._total[index]
+
+    def __contains__(self, line: object) -> bool:
+        if not isinstance(line, int):
+            return False
+        lines = self._lines
+        index = bisect_left(lines, line)
+        return index != len(lines) and lines[index] == line
+
+    def items(self) -> ItemsView[int, tuple[int, int]]:
+        return _BranchItems(self)
+
+    def values(self) -> ValuesView[tuple[int, int]]:
+        return _BranchValues(self)
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self._lines)
+
+    def __len__(self) -> int:
+        return len(self._lines)
+
+    def totals(self) -> tuple[int, int]:
+        """Covered and total branches over all lines."""
+        return sum(self._covered), sum(self._total)
+
+    def __repr__(self) -> str:
+        return f"BranchCounts({dict(self.items())})"
+
+
+class _BranchItems(ItemsView[int, tuple[int, int]]):
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: BranchCounts) -> None:
+        super().__init__(counts)
+        self._counts = counts
+
+    def __iter__(self) -> Iterator[tuple[int, tuple[int, int]]]:
+        counts = self._counts
+        pairs = zip(counts._covered, counts._total, strict=True)
+        return zip(counts._lines, pairs, strict=True)
+
+
+class _BranchValues(ValuesView[tuple[int, int]]):
+    __slots__ = ("_counts",)
+
+    def __init__(self, counts: BranchCounts) -> None:
+        super().__init__(counts)
+        self._counts = counts
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        counts = self._counts
+        return zip(counts._covered, counts._total, strict=True)
 
 
 @dataclass(frozen=True, slots=True)

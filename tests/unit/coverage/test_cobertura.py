@@ -10,7 +10,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.coverage.errors import CoverageError, InvalidReport, LimitExceeded
-from app.coverage.model import Counts, CoverageReport, FileCoverage, Function, LineHits
+from app.coverage.model import (
+    BranchCounts,
+    Counts,
+    CoverageReport,
+    FileCoverage,
+    Function,
+    LineHits,
+)
 from app.coverage.parsers import cobertura, coveragepy_json
 from app.coverage.parsers.base import Limits
 from app.coverage.percent import DisplayRule, coveragepy
@@ -237,7 +244,7 @@ def test_bad_lines_name_the_file(lines: str, error: type[CoverageError], problem
 
 
 def test_branch_counts_mapping() -> None:
-    counts = cobertura.BranchCounts.from_mapping({7: (1, 2), 3: (0, 4)})
+    counts = BranchCounts.from_mapping({7: (1, 2), 3: (0, 4)})
     assert list(counts) == [3, 7]
     assert counts[7] == (1, 2)
     assert counts.get(5) is None
