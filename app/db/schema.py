@@ -198,6 +198,10 @@ badge_settings = sa.Table(
     sa.Column("token_hash", sa.String(64)),  # HMAC-SHA256 of the badge token (private repos)
     sa.Column("token_rotated_at", Timestamp),
     sa.Column("updated_at", Timestamp, nullable=False),
+    # what the default branch's .github/coverhub.yml sets (None: the file leaves it out); wins
+    # over the columns above, which `coverhub badge-config` sets
+    sa.Column("config_stale_days", sa.Integer),
+    sa.Column("config_thresholds", sa.JSON),
 )
 
 branch_states = sa.Table(

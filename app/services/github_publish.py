@@ -149,8 +149,9 @@ def is_default_branch_run(ref: RunRef, default_branch: str, pull_numbers: Sequen
 async def store_badge_config(
     ctx: JobContext, repo_id: int, ref: RunRef, config: RepoConfig
 ) -> None:
-    """The default branch's ``badge:`` keys become the repository's badge settings; the badges
-    are invalidated when that changed them, so the next badge is drawn with them."""
+    """The default branch's ``badge:`` keys become the repository's badge settings (keys it does
+    not set, or no longer sets, fall back to the operator's); the badges are invalidated when
+    that changed them, so the next badge is drawn with them."""
     badge = config.badge
 
     def store() -> bool:
@@ -159,7 +160,7 @@ async def store_badge_config(
                 conn, repo_id, thresholds=badge.thresholds, stale_days=badge.stale_days
             )
 
-    if (badge.thresholds or badge.stale_days is not None) and await anyio.to_thread.run_sync(store):
+    if await anyio.to_thread.run_sync(store):
         log.info("badge settings of %s/%s set from %s", ref.owner, ref.repo, config.source)
         await invalidate_badges(ctx.services, ref.owner, ref.repo)
 

@@ -83,9 +83,10 @@ def badge_settings_of(conn: sa.Connection, repository_id: int) -> BadgeSettings:
     if row is None:
         return BadgeSettings()
     default = BadgeSettings()
+    thresholds = row.config_thresholds or row.thresholds
     return BadgeSettings(
-        stale_days=row.stale_days or default.stale_days,
-        thresholds=parse_thresholds(row.thresholds) if row.thresholds else default.thresholds,
+        stale_days=row.config_stale_days or row.stale_days or default.stale_days,
+        thresholds=parse_thresholds(thresholds) if thresholds else default.thresholds,
         token_hash=row.token_hash,
     )
 
@@ -140,25 +141,27 @@ def apply_config_badge(
 ) -> bool:
     """Store the badge keys the repository's config file sets (read from its default branch).
 
-    The file wins for the keys it sets, over a value set with the CLI; a key it does not set
-    (empty thresholds, ``stale_days`` None) keeps the stored value (the CLI's, or the default).
-    Returns whether anything changed (the caller then invalidates the repository's badges).
-    Invalid thresholds (which the config parser already reported) are left out.
+    They are kept apart from the operator's (``coverhub badge-config``): a key the file sets wins
+    over the operator's value; a key it does not set (empty thresholds, ``stale_days`` None),
+    or no longer sets, falls back to the operator's value, else the default. Returns whether
+    anything changed (the caller then invalidates the repository's badges). Invalid thresholds
+    (which the config parser already reported) count as not set.
     """
-    row = _settings_row(conn, repository_id)
-    values: dict[str, Any] = {}
+    pairs: list[list[Any]] | None = None
     if thresholds:
         try:
-            pairs = [[m, c] for m, c in parse_thresholds(thresholds)]
+            pairs = [[m, c] for m, c in parse_thresholds(thresholds)] or None
         except Invalid:
-            pairs = []
-        if pairs and (row is None or row.thresholds != pairs):
-            values["thresholds"] = pairs
-    if stale_days is not None and stale_days >= 1 and (row is None or row.stale_days != stale_days):
-        values["stale_days"] = stale_days
-    if values:
-        _upsert_settings(conn, repository_id, **values)
-    return bool(values)
+            pairs = None
+    days = stale_days if stale_days is not None and stale_days >= 1 else None
+    row = _settings_row(conn, repository_id)
+    if row is None:
+        if pairs is None and days is None:
+            return False
+    elif row.config_thresholds == pairs and row.config_stale_days == days:
+        return False
+    _upsert_settings(conn, repository_id, config_thresholds=pairs, config_stale_days=days)
+    return True
 
 
 def rotate_badge_token(conn: sa.Connection, repository_id: int, secret_key: str) -> str:

@@ -57,7 +57,7 @@ def test_a_push_to_main_sets_the_badge_colours_and_a_pull_request_does_not(app: 
     assert stored.thresholds == ((50.0, "blue"), (0.0, "red")) and stored.stale_days == 7
 
 
-def test_keys_the_config_leaves_out_keep_the_cli_setting(app: App) -> None:
+def test_keys_the_config_leaves_out_or_drops_fall_back_to_the_cli_setting(app: App) -> None:
     repo = app.fake.install("octo-org/app")
     push_base(app, repo)
     done(app, 1, BASE)
@@ -81,3 +81,12 @@ def test_keys_the_config_leaves_out_keep_the_cli_setting(app: App) -> None:
     done(app, 3, third)
     assert badge_fill(app) == BLUE
     assert badge_fill(app) not in (ORANGE, YELLOW)
+
+    # the file drops both keys again: the CLI's values are back, not the file's last ones
+    config(app, repo, "comment:\n  when: always\n")
+    fourth = "4" * 40
+    push_base(app, repo, fourth, BASE_LCOV)
+    done(app, 4, fourth)
+    assert badge_fill(app) == YELLOWGREEN
+    with app.engine.connect() as conn:
+        assert badge_settings_of(conn, rid).stale_days == 60
