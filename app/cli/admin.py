@@ -3,7 +3,7 @@ recording a deleted branch.
 
     coverhub badge-token rotate OWNER/REPO     print a new badge token once (the old one stops)
     coverhub badge-token revoke OWNER/REPO     no token works any more
-    coverhub badge-config OWNER/REPO [--stale-days N] [--thresholds 90:brightgreen,80:green,...]
+    coverhub badge-config OWNER/REPO [--reset] [--stale-days N] [--thresholds 90:brightgreen,...]
     coverhub branch-deleted OWNER/REPO BRANCH  the branch's badge turns grey "stale"
 
 Each change invalidates the repository's badges: at once on every replica sharing the Redis
@@ -46,6 +46,11 @@ def register(subparsers: Any) -> None:
         "--thresholds",
         default=None,
         help="colours by minimum percent, e.g. 90:brightgreen,75:yellow,0:red",
+    )
+    config.add_argument(
+        "--reset",
+        action="store_true",
+        help="clear the settings made here first (the config file's keys, else the defaults)",
     )
     config.set_defaults(func=cmd_badge_config)
 
@@ -117,12 +122,12 @@ def cmd_badge_config(args: argparse.Namespace) -> int:
     from app.services.repo_settings import parse_thresholds, set_badge_config
 
     thresholds = parse_thresholds(args.thresholds) if args.thresholds else None
-    if args.stale_days is None and thresholds is None:
-        raise UsageError("nothing to change: give --stale-days and/or --thresholds")
+    if args.stale_days is None and thresholds is None and not args.reset:
+        raise UsageError("nothing to change: give --reset, --stale-days and/or --thresholds")
     _run(
         args.repository,
         lambda conn, rid, _key: set_badge_config(
-            conn, rid, stale_days=args.stale_days, thresholds=thresholds
+            conn, rid, stale_days=args.stale_days, thresholds=thresholds, reset=args.reset
         ),
     )
     print(f"badge settings of {args.repository} updated")

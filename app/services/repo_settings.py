@@ -120,8 +120,11 @@ def set_badge_config(
     *,
     stale_days: int | None = None,
     thresholds: Thresholds | None = None,
+    reset: bool = False,
 ) -> None:
-    values: dict[str, Any] = {}
+    """The operator's badge settings (``coverhub badge-config``); ``reset`` clears them first
+    (back to the config file's keys, else the defaults)."""
+    values: dict[str, Any] = {"stale_days": None, "thresholds": None} if reset else {}
     if stale_days is not None:
         if stale_days < 1:
             raise Invalid("stale days must be at least 1")

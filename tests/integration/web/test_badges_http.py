@@ -19,7 +19,13 @@ from app.cli import main as cli_main
 from app.ports.cache import RedisCache
 from app.ports.queue import InProcessQueue
 from app.services.badges import invalidate_badges
-from app.services.repo_settings import mark_branch_deleted, repository_id_of, set_badge_config
+from app.services.repo_settings import (
+    BadgeSettings,
+    badge_settings_of,
+    mark_branch_deleted,
+    repository_id_of,
+    set_badge_config,
+)
 from app.web.app import create_app
 from tests.support.readside import (
     age_results,
@@ -169,6 +175,10 @@ def test_no_result_for_n_days_is_stale_and_configurable(client: TestClient) -> N
         set_badge_config(conn, repository_id_of(conn, "acme", "old"), stale_days=60)
     run(client, invalidate_badges, services, "acme", "old")
     assert aria(client.get("/acme/old/badge.svg").text) == "coverage: 50.0%"
+    with services.engine.begin() as conn:  # `coverhub badge-config acme/old --reset`
+        set_badge_config(conn, repository_id_of(conn, "acme", "old"), reset=True)
+    run(client, invalidate_badges, services, "acme", "old")
+    assert aria(client.get("/acme/old/badge.svg").text) == "coverage: stale"
 
 
 def test_deleted_branch_is_stale_until_a_new_result(client: TestClient) -> None:
@@ -280,6 +290,25 @@ def test_cli_refuses_an_unknown_repository(
     monkeypatch.setenv("COVERHUB_DATA_DIR", str(services_of(client).settings.data_dir))
     assert cli_main(["badge-token", "rotate", "nobody/nothing"]) == 1
     assert "no repository nobody/nothing" in capsys.readouterr().err
+
+
+def test_cli_badge_config_sets_and_resets(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    services = services_of(client)
+    monkeypatch.setenv("COVERHUB_DATA_DIR", str(services.settings.data_dir))
+    run(client, ingest, services, "acme", "cfg", sha_of("c1"), "main", lcov({1: 1, 2: 0}))
+    repo = "acme/cfg"
+    assert cli_main(["badge-config", repo]) == 1  # nothing to change: refused, saying so
+    assert "nothing to change" in capsys.readouterr().err
+    assert cli_main(["badge-config", repo, "--stale-days", "9", "--thresholds", "40:blue"]) == 0
+    with services.engine.connect() as conn:
+        settings = badge_settings_of(conn, repository_id_of(conn, "acme", "cfg"))
+    assert settings.stale_days == 9 and settings.thresholds == ((40.0, "blue"),)
+    assert cli_main(["badge-config", repo, "--reset"]) == 0
+    with services.engine.connect() as conn:
+        settings = badge_settings_of(conn, repository_id_of(conn, "acme", "cfg"))
+    assert settings == BadgeSettings()  # the defaults again
 
 
 # ------------------------------------------------------------------ two replicas
