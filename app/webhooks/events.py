@@ -102,7 +102,32 @@ async def on_check_run(ctx: JobContext, action: str | None, body: dict[str, Any]
     await github_runs.on_check_run(ctx, action, body)
 
 
+async def on_delete(ctx: JobContext, action: str | None, body: dict[str, Any]) -> None:
+    """A branch was deleted: its badge turns grey "stale" (saying so) until a new result lands
+    on a branch of that name. A deleted tag means nothing here."""
+    from app.services.badges import invalidate_badges
+    from app.services.repo_settings import mark_branch_deleted
+
+    if body.get("ref_type") != "branch":
+        await finish(ctx, status="ignored")
+        return
+    branch = str(body["ref"])
+    repository = body["repository"]
+    iid = _installation_id(body)
+
+    def work(conn: sa.Connection) -> None:
+        mark_branch_deleted(conn, inst.upsert_repository(conn, repository, iid), branch)
+
+    await finish(ctx, work)
+    owner, _, name = str(repository["full_name"]).partition("/")
+    try:  # recorded: a failure to refresh the badges now only delays them (their cache expires)
+        await invalidate_badges(ctx.services, owner, name)
+    except Exception as exc:
+        log.warning("badges of %s not refreshed after deleting %s: %s", owner, branch, exc)
+
+
 EVENT_HANDLERS: dict[str, EventHandler] = {
+    "delete": on_delete,
     "installation": on_installation,
     "installation_repositories": on_installation_repositories,
     "pull_request": on_pull_request,

@@ -83,6 +83,7 @@ WEBHOOKS = {
     "installation_repositories": ["added", "removed"],
     "check_run": ["rerequested", "requested_action"],
     "ping": [""],
+    "delete": [""],
 }
 
 

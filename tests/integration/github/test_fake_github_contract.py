@@ -211,6 +211,8 @@ def test_webhook_payloads_follow_the_official_schemas_and_parse(fake_github: Fak
     cases += [("check_run", build.check_run(check_run, "rerequested"))]
     cases += [("check_run", build.check_run(check_run, "requested_action", identifier="rerun"))]
     cases += [("ping", build.ping())]
+    cases += [("delete", build.delete(s["repo"], "feature"))]
+    cases += [("delete", build.delete(s["repo"], "v1.0", ref_type="tag"))]
     for event, payload in cases:
         assert spec.webhook_errors(event, payload) == [], (event, payload.get("action"))
         # githubkit's strict model of that event and action accepts it (the per-event union

@@ -226,6 +226,12 @@ class Payloads:
         payload["sender"] = self.user(inst.account)
         return payload
 
+    def delete(self, repo: Repo, ref: str, ref_type: str = "branch") -> dict[str, Any]:
+        """A branch (or tag) ``ref`` of ``repo`` was deleted (an event without an action)."""
+        payload: dict[str, Any] = spec.webhook_example("delete", None)
+        payload.update(ref=ref, ref_type=ref_type, pusher_type="user")
+        return self._common(payload, repo, repo.owner)
+
     def ping(self) -> dict[str, Any]:
         payload: dict[str, Any] = spec.webhook_example("ping", None)
         payload["hook_id"] = HOOK_ID
