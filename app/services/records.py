@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from app.coverage.model import CoverageReport
+from app.coverage.model import Counts, CoverageReport, LineTotals
 from app.db.engine import as_utc, utcnow
 from app.db.schema import commits, repositories, upload_files, uploads
 
@@ -110,8 +110,11 @@ def record_upload(
 ) -> int:
     """Insert or replace the upload of (repo, sha, flag, source) and its per-file totals."""
     native = report.native_totals()
-    lines = report.line_totals()
-    branches = report.branch_totals()
+    # each file's totals once: the report's are their sums (a big report's lines are walked once)
+    per_file = {path: (f.line_totals(), f.branch_totals()) for path, f in report.files.items()}
+    lines, branches = LineTotals(), Counts()
+    for lt, bt in per_file.values():
+        lines, branches = lines + lt, branches + bt
     ident = sa.and_(
         uploads.c.repository_id == repository_id,
         uploads.c.sha == sha,
@@ -152,8 +155,7 @@ def record_upload(
     upload_id = int(result.inserted_primary_key[0])  # type: ignore[index]
     rows = []
     for path, f in report.files.items():
-        lt = f.line_totals()
-        bt = f.branch_totals()
+        lt, bt = per_file[path]
         rows.append(
             {
                 "upload_id": upload_id,
