@@ -227,7 +227,10 @@ def test_push_then_pull_request_feedback_agrees_with_coveragepy_and_diff_cover(
         procs,
     )
     assert f"{measured['base_total']}%" in pushed[-1].data["output"]["title"]
-    [project] = state.statuses_for(base, "coverhub/project")
+    # the statuses follow the check
+    [project] = wait_for(
+        "the push's status", lambda: state.statuses_for(base, "coverhub/project"), procs
+    )
     assert project.description.startswith(f"{measured['base_total']}%")
 
     pr = state.add_pull_request(repo, head_sha=head, files=measured["files"])
