@@ -6,8 +6,8 @@ Grammar (reference/formats.md §1.1, golang.org/x/tools/cover ``ParseProfilesFro
     FILE:SL.SC,EL.EC NSTMT COUNT
 
 Each block line is read from the right, so ``FILE`` may hold ``:`` (``C:\\src\\a.go``) and spaces.
-The input is read line by line (in batches) and never held whole. What this parser does beyond
-x/tools, all deliberate:
+The input is read in bounded chunks of whole lines, never held whole. What this parser does
+beyond x/tools, all deliberate:
 
 * extra ``mode:`` lines (``cat a.out b.out``) are skipped when they repeat the first mode; another
   mode is refused, naming both (x/tools would fail on any second mode line);
@@ -213,12 +213,12 @@ class _Reader:
         return True
 
     # -- line by line, with the exact error -------------------------------------------------
-    def slow(self, batch: Sequence[bytes]) -> None:
+    def slow(self, lines: Sequence[bytes]) -> None:
         name = self.name
         limits = self.limits
         max_line = limits.max_line_number
         max_count = limits.max_count
-        for raw in batch:
+        for raw in lines:
             self.number += 1
             number = self.number
             self.read += len(raw)
