@@ -19,7 +19,7 @@ import anyio.to_thread
 from app.jobs.runner import Handler
 from app.ports.queue import ARQ_FUNCTION, ArqQueue, redis_settings
 from app.services.container import Services, build_services
-from app.services.github_sweeper import sweeper_for
+from app.services.github_sweeper import start_sweepers
 from app.settings import Settings
 
 log = logging.getLogger("coverhub.worker")
@@ -56,10 +56,7 @@ async def run_worker(
     async def run_job(_ctx: dict[str, Any], job_id: int) -> None:
         await services.runner.execute(int(job_id))
 
-    sweepers = [asyncio.create_task(services.runner.sweep_forever(settings.sweep_interval))]
-    stuck_checks = sweeper_for(services)
-    if stuck_checks is not None:
-        sweepers.append(asyncio.create_task(stuck_checks.sweep_forever(settings.sweep_interval)))
+    sweepers = start_sweepers(services)
     log.info("worker started", extra={"settings": settings.describe()})
     worker: Any = None
     try:

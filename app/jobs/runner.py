@@ -207,9 +207,15 @@ class JobRunner:
         return len(ids)
 
     async def sweep_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:  # a database hiccup must not kill the sweeper
-                log.warning("sweep failed: %s", exc)
-            await asyncio.sleep(interval)
+        await repeat_forever(self.sweep, interval, "sweep")
+
+
+async def repeat_forever(work: Callable[[], Awaitable[Any]], interval: float, what: str) -> None:
+    """``work()`` every ``interval`` seconds until cancelled; a failure (a database hiccup) is
+    logged and the next round runs all the same."""
+    while True:
+        try:
+            await work()
+        except Exception as exc:
+            log.warning("%s failed: %s", what, exc)
+        await asyncio.sleep(interval)

@@ -46,7 +46,7 @@ from githubkit.exception import RateLimitExceeded, RequestFailed
 from app.db.engine import utcnow
 from app.feedback.check import RERUN_ACTION
 from app.github.gateway import GitHubError, GitHubGateway
-from app.jobs.runner import PermanentError, RetryLater
+from app.jobs.runner import PermanentError, RetryLater, repeat_forever
 from app.services import pending_checks as store
 from app.services.github_runs import RUN_JOB, run_job_key
 from app.services.pending_checks import ClaimedCheck
@@ -291,12 +291,7 @@ class StuckCheckSweeper:
         return "retry"
 
     async def sweep_forever(self, interval: float) -> None:
-        while True:
-            try:
-                await self.sweep()
-            except Exception as exc:  # a database hiccup must not kill the sweeper
-                log.warning("stuck-check sweep failed: %s", exc)
-            await asyncio.sleep(interval)
+        await repeat_forever(self.sweep, interval, "stuck-check sweep")
 
 
 def sweeper_for(services: Any) -> StuckCheckSweeper | None:
@@ -306,3 +301,14 @@ def sweeper_for(services: Any) -> StuckCheckSweeper | None:
     return StuckCheckSweeper(
         services.engine, services.github, services.settings.check_timeout_minutes
     )
+
+
+def start_sweepers(services: Any) -> list[asyncio.Task[None]]:
+    """The background sweepers of a process that runs jobs: lost jobs, and (with the GitHub App)
+    stuck checks, every ``COVERHUB_SWEEP_INTERVAL`` seconds."""
+    interval = services.settings.sweep_interval
+    tasks = [asyncio.create_task(services.runner.sweep_forever(interval))]
+    stuck_checks = sweeper_for(services)
+    if stuck_checks is not None:
+        tasks.append(asyncio.create_task(stuck_checks.sweep_forever(interval)))
+    return tasks

@@ -24,7 +24,7 @@ from app.ports.cache import Cache
 from app.ports.queue import InProcessQueue, JobQueue
 from app.ports.storage import ObjectStore
 from app.services.container import Services, build_services
-from app.services.github_sweeper import sweeper_for
+from app.services.github_sweeper import start_sweepers
 from app.settings import Settings, from_environ
 from app.web import api, badges, health, reports, upload, webhooks
 from app.web.errors import app_error, unexpected_error
@@ -104,14 +104,7 @@ def create_app(
         if run_jobs_in_process if run_jobs_in_process is not None else in_process:
             if isinstance(services.queue, InProcessQueue):
                 services.queue.start(_execute(services), settings.worker_concurrency)
-            background.append(
-                asyncio.create_task(services.runner.sweep_forever(settings.sweep_interval))
-            )
-            stuck_checks = sweeper_for(services)
-            if stuck_checks is not None:
-                background.append(
-                    asyncio.create_task(stuck_checks.sweep_forever(settings.sweep_interval))
-                )
+            background += start_sweepers(services)
         log.info("coverhub ready", extra={"settings": services.settings.describe()})
         if on_ready is not None:
             await on_ready(services)
