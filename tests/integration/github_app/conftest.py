@@ -15,11 +15,14 @@ import sqlalchemy as sa
 from starlette.testclient import TestClient
 
 from app.coverage.serialize import from_json
+from app.db.engine import create_engine
 from app.db.schema import jobs, uploads, webhook_deliveries
 from app.services.github_runs import RUN_JOB
 from app.web.app import create_app
 from app.webhooks.signature import sign
 from tests.support.fake_github import FakeGitHub
+from tests.support.processes import Proc, start
+from tests.support.servers import free_port, wait_port
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 SIX_XML = (DATA / "coveragepy" / "v7.17.3" / "coverage.xml").read_bytes()
@@ -125,3 +128,42 @@ def app(settings_factory, fake_github: FakeGitHub, fake_github_app: Any) -> Iter
         gateway.sleep = no_wait
         gateway.waits = waits
         yield App(client, fake_github, fake_github_app.webhook_secret)
+
+
+@dataclass
+class Production:
+    """``coverhub serve`` and ``coverhub worker`` started as production runs them, on the fake
+    GitHub (which delivers its webhooks to ``serve``)."""
+
+    env: dict[str, str]
+    port: int
+
+    def engine(self) -> sa.Engine:
+        """The processes' PostgreSQL database (dispose of it when done)."""
+        url = self.env["COVERHUB_DATABASE_URL"]
+        return create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+
+
+def start_production(
+    prod_env: dict[str, str],
+    procs: list[Proc],
+    tmp_path: Path,
+    fake_github: FakeGitHub,
+    fake_github_app: Any,
+    **settings: str,
+) -> Production:
+    """serve + worker with the App's settings (and ``settings``: more COVERHUB_* variables)."""
+    env = {
+        **prod_env,
+        "COVERHUB_GITHUB_APP_ID": str(fake_github_app.app_id),
+        "COVERHUB_GITHUB_PRIVATE_KEY": fake_github_app.private_key_pem,
+        "COVERHUB_GITHUB_WEBHOOK_SECRET": fake_github_app.webhook_secret,
+        "COVERHUB_GITHUB_API_URL": fake_github.url,
+        **settings,
+    }
+    port = free_port()
+    start(procs, tmp_path, env, "serve", "--port", str(port))
+    start(procs, tmp_path, env, "worker")
+    wait_port("127.0.0.1", port, 30)
+    fake_github.hooks.target_url = f"http://127.0.0.1:{port}/webhooks/github"
+    return Production(env, port)

@@ -12,12 +12,10 @@ import boto3
 import httpx
 import sqlalchemy as sa
 
-from app.db.engine import create_engine
 from app.db.schema import uploads
-from tests.integration.github_app.conftest import SIX_XML, six_expected
+from tests.integration.github_app.conftest import SIX_XML, six_expected, start_production
 from tests.support.fake_github import FakeGitHub
-from tests.support.processes import Proc, start
-from tests.support.servers import free_port, wait_port
+from tests.support.processes import Proc
 
 SHA = "e" * 40
 
@@ -29,17 +27,8 @@ def test_signed_delivery_to_serve_ends_stored_by_the_worker(
     fake_github: FakeGitHub,
     fake_github_app: Any,
 ) -> None:
-    env = {
-        **prod_env,
-        "COVERHUB_GITHUB_APP_ID": str(fake_github_app.app_id),
-        "COVERHUB_GITHUB_PRIVATE_KEY": fake_github_app.private_key_pem,
-        "COVERHUB_GITHUB_WEBHOOK_SECRET": fake_github_app.webhook_secret,
-        "COVERHUB_GITHUB_API_URL": fake_github.url,
-    }
-    port = free_port()
-    start(procs, tmp_path, env, "serve", "--port", str(port))
-    start(procs, tmp_path, env, "worker")
-    wait_port("127.0.0.1", port, 30)
+    prod = start_production(prod_env, procs, tmp_path, fake_github, fake_github_app)
+    env, port = prod.env, prod.port
 
     repo = fake_github.install("octo-org/app")
     pr = fake_github.state.add_pull_request(repo, head_sha=SHA)
@@ -47,15 +36,12 @@ def test_signed_delivery_to_serve_ends_stored_by_the_worker(
         repo, head_sha=SHA, pull_requests=[pr], event="pull_request"
     )
     fake_github.state.add_artifact(run, "coverage", {"reports/coverage.xml": SIX_XML})
-    fake_github.hooks.target_url = f"http://127.0.0.1:{port}/webhooks/github"
     delivered = fake_github.hooks.deliver(
         "workflow_run", fake_github.hooks.payloads.workflow_run(run, "completed")
     )
     assert delivered.status_code == 202, delivered
 
-    engine = create_engine(
-        env["COVERHUB_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-    )
+    engine = prod.engine()
     try:
         merged = None
         deadline = time.monotonic() + 60

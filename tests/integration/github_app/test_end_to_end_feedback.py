@@ -22,10 +22,10 @@ from typing import Any, TypeVar
 
 import pytest
 
+from tests.integration.github_app.conftest import start_production
 from tests.support.fake_github import FakeGitHub
 from tests.support.fake_github.render_pulls import diff_entry
-from tests.support.processes import Proc, start
-from tests.support.servers import free_port, wait_port
+from tests.support.processes import Proc
 
 pytestmark = pytest.mark.slow
 
@@ -198,18 +198,7 @@ def test_push_then_pull_request_feedback_agrees_with_coveragepy_and_diff_cover(
     fake_github: FakeGitHub,
     fake_github_app: Any,
 ) -> None:
-    env = {
-        **prod_env,
-        "COVERHUB_GITHUB_APP_ID": str(fake_github_app.app_id),
-        "COVERHUB_GITHUB_PRIVATE_KEY": fake_github_app.private_key_pem,
-        "COVERHUB_GITHUB_WEBHOOK_SECRET": fake_github_app.webhook_secret,
-        "COVERHUB_GITHUB_API_URL": fake_github.url,
-    }
-    port = free_port()
-    start(procs, tmp_path, env, "serve", "--port", str(port))
-    start(procs, tmp_path, env, "worker")
-    wait_port("127.0.0.1", port, 30)
-    fake_github.hooks.target_url = f"http://127.0.0.1:{port}/webhooks/github"
+    start_production(prod_env, procs, tmp_path, fake_github, fake_github_app)
     state = fake_github.state
     base, head = measured["base_sha"], measured["head_sha"]
 

@@ -32,10 +32,9 @@ from app.services.github_sweeper import (
     sweeper_for,
 )
 from app.web.app import create_app
-from tests.integration.github_app.conftest import SIX_XML, App
+from tests.integration.github_app.conftest import SIX_XML, App, start_production
 from tests.support.fake_github import FakeGitHub
-from tests.support.processes import Proc, start
-from tests.support.servers import free_port, wait_port
+from tests.support.processes import Proc
 
 SHA = "a" * 40
 TIMEOUT = 60  # minutes, the default setting
@@ -319,28 +318,21 @@ def test_coverhub_worker_sweeps_stuck_checks(
     fake_github_app: Any,
 ) -> None:
     """In production the worker process runs the sweeper (serve hands jobs to the queue)."""
-    env = {
-        **prod_env,
-        "COVERHUB_GITHUB_APP_ID": str(fake_github_app.app_id),
-        "COVERHUB_GITHUB_PRIVATE_KEY": fake_github_app.private_key_pem,
-        "COVERHUB_GITHUB_WEBHOOK_SECRET": fake_github_app.webhook_secret,
-        "COVERHUB_GITHUB_API_URL": fake_github.url,
-        "COVERHUB_CHECK_TIMEOUT_MINUTES": "90",
-    }
-    port = free_port()
-    start(procs, tmp_path, env, "serve", "--port", str(port))
-    start(procs, tmp_path, env, "worker")
-    wait_port("127.0.0.1", port, 30)
+    prod = start_production(
+        prod_env,
+        procs,
+        tmp_path,
+        fake_github,
+        fake_github_app,
+        COVERHUB_CHECK_TIMEOUT_MINUTES="90",
+    )
     repo = fake_github.install("octo-org/app")
     run = fake_github.state.add_workflow_run(repo, head_sha=SHA, event="push", head_branch="main")
-    fake_github.hooks.target_url = f"http://127.0.0.1:{port}/webhooks/github"
     delivered = fake_github.hooks.deliver(
         "workflow_run", fake_github.hooks.payloads.workflow_run(run, "requested")
     )
     assert delivered.status_code == 202, delivered
-    engine = create_engine(
-        env["COVERHUB_DATABASE_URL"].replace("postgresql://", "postgresql+psycopg://", 1)
-    )
+    engine = prod.engine()
     try:
         deadline = time.monotonic() + 30
         while not fake_github.state.checks_for(SHA, "coverhub") and time.monotonic() < deadline:
