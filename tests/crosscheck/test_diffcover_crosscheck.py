@@ -17,6 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import gitrepo
+from tests.support.gitrepo import git
+
 pytestmark = pytest.mark.slow
 
 VENV_BIN = Path(sys.executable).parent
@@ -37,26 +40,8 @@ BASE_FILES = {
 }
 
 
-def git(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    return subprocess.run(
-        ["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True
-    ).stdout
-
-
 def write(repo: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("latin-1"))
+    gitrepo.write(repo, files, "latin-1")  # data.bin holds bytes 0-2
 
 
 @pytest.fixture(scope="module")

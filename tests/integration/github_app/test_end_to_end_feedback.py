@@ -11,9 +11,7 @@ is checked against those tools: the check run, both statuses, and exactly one co
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +23,7 @@ import pytest
 from tests.integration.github_app.conftest import start_production
 from tests.support.fake_github import FakeGitHub
 from tests.support.fake_github.render_pulls import diff_entry
+from tests.support.gitrepo import run, write
 from tests.support.processes import Proc
 
 pytestmark = pytest.mark.slow
@@ -103,20 +102,6 @@ HEAD_FILES = {
 }
 
 
-def run(repo: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "GIT_AUTHOR_NAME": "t",
-        "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t",
-        "GIT_COMMITTER_EMAIL": "t@example.com",
-        "GIT_CONFIG_GLOBAL": os.devnull,
-        "GIT_CONFIG_NOSYSTEM": "1",
-    }
-    done = subprocess.run(args, cwd=repo, env=env, check=True, capture_output=True, text=True)
-    return done.stdout
-
-
 def measure(repo: Path, name: str) -> tuple[bytes, str]:
     """coverage.py on the checked-out commit: its XML and its ``coverage report`` total."""
     py = sys.executable
@@ -125,12 +110,6 @@ def measure(repo: Path, name: str) -> tuple[bytes, str]:
     run(repo, py, "-m", "coverage", "xml", "-o", name)
     total = run(repo, py, "-m", "coverage", "report", "--format=total").strip()
     return (repo / name).read_bytes(), total
-
-
-def write(repo: Path, files: dict[str, str]) -> None:
-    for name, text in files.items():
-        (repo / name).parent.mkdir(parents=True, exist_ok=True)
-        (repo / name).write_text(text)
 
 
 def per_file_patches(diff: str) -> list[dict[str, Any]]:
