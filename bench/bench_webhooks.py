@@ -25,6 +25,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.procs import free_port, wait_http
+
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "bench-secret"
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIB\n-----END RSA PRIVATE KEY-----\n"
@@ -81,7 +83,7 @@ def main() -> None:
     from app.webhooks.signature import sign
 
     with tempfile.TemporaryDirectory(prefix="coverhub-bench-") as tmp:
-        port = _free_port()
+        port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("COVERHUB_")}
         env.update({
             "COVERHUB_DATA_DIR": tmp, "COVERHUB_GITHUB_APP_ID": "1",
@@ -94,7 +96,7 @@ def main() -> None:
         )
         try:
             base = f"http://127.0.0.1:{port}"
-            _wait(base + "/healthz")
+            wait_http(base + "/healthz", 30)
 
             def webhook(i: int) -> tuple[bytes, dict[str, str]]:
                 body = payload(i)
@@ -119,26 +121,6 @@ def main() -> None:
         finally:
             server.terminate()
             server.wait(30)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait(url: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"{url} did not come up")
 
 
 if __name__ == "__main__":
