@@ -53,7 +53,7 @@ class Publisher(FeedbackSource):
         # newest first, one per name (GitHub's default filter=latest): the one GitHub shows
         existing = await find_check_runs(self.gateway, self.gh, owner, repo, inp.head_sha, run.name)
         current = existing[0] if existing else None
-        plan = plan_check(current, run, rerequested=self.rerequested)
+        plan = plan_check(current, run, rerequested=self.ref.rerequested)
         log.info("check %r on %s: %s", run.name, inp.head_sha[:7], plan.value)
         first, *rest = run.requests()
         # the run and attempt (what github_runs.on_check_run re-processes), the flag and the PR
@@ -67,11 +67,6 @@ class Publisher(FeedbackSource):
             await self._update_check(int(resp.json()["id"]), None, rest)
         for payload in fb_status.statuses(inp, verdict):
             await post_status(self.gateway, self.gh, self.ref, payload)
-
-    @property
-    def rerequested(self) -> bool:
-        """A ``check_run`` re-request or "Re-run coverage" (github_runs.on_check_run)."""
-        return self.ref.rerequested
 
     async def _update_check(
         self, check_id: int, first: dict[str, Any] | None, rest: list[dict[str, Any]]

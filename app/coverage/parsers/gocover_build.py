@@ -1,11 +1,12 @@
 """From Go blocks to the model: native statements, projected lines and partials (see gocover).
 
-Blocks of one file arrive as columns (:class:`Columns`: parallel lists of SL, SC, EL, EC, NSTMT
-and COUNT) so that reading a profile of millions of blocks makes no tuple or GoBlock per block.
-:func:`build_columns` turns them into a :class:`FileCoverage` with whole-list operations in the
-common case (blocks in position order whose lines do not overlap) and falls back to a per-line walk
-otherwise; both give the same result. The ``blocks`` of the result are a :class:`GoBlocks`, a
-tuple of :class:`GoBlock` whose objects are only made when someone looks at them.
+Blocks are integer arrays of six rows (SL, SC, EL, EC, NSTMT, COUNT), one column per block, so
+that reading a profile of millions of blocks makes no tuple or GoBlock per block (a file's blocks
+are gathered in :class:`Columns` while the profile is read). :func:`build_files` turns the blocks
+of all files into :class:`FileCoverage` objects at once, with whole-array operations, walking line
+by line only the files whose blocks share lines. The ``blocks`` of each result are a
+:class:`GoBlocks`, a tuple of :class:`GoBlock` whose objects are only made when someone looks at
+them.
 """
 
 from __future__ import annotations
@@ -186,8 +187,7 @@ def build_files(
         blocks[:, a:b] = in_order(blocks[:, a:b])
     starts = np.asarray(offsets[:-1], np.int64)
     stops = np.asarray(offsets[1:], np.int64)
-    columns = blocks
-    sl, _, el, ec, ns, cnt = columns
+    sl, _, el, ec, ns, cnt = blocks
     totals = _segment_sums(ns, starts, stops).tolist()
     covered = _segment_sums(np.where(cnt != 0, ns, 0), starts, stops).tolist()
     # Empty (NSTMT = 0) blocks touch no line.
