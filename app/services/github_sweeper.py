@@ -41,11 +41,10 @@ from typing import Any
 
 import anyio.to_thread
 import sqlalchemy as sa
-from githubkit.exception import RateLimitExceeded, RequestFailed
 
 from app.db.engine import utcnow
 from app.feedback.check import RERUN_ACTION
-from app.github.gateway import GitHubError, GitHubGateway
+from app.github.gateway import GitHubError, GitHubGateway, InstallationRefused
 from app.jobs.runner import PermanentError, RetryLater, repeat_forever
 from app.services import pending_checks as store
 from app.services.github_runs import RUN_JOB, run_job_key
@@ -115,34 +114,13 @@ def give_up_body(check: ClaimedCheck, timeout_minutes: int) -> dict[str, Any]:
     }
 
 
-def _refusal_status(exc: BaseException) -> int | None:
-    """GitHub's HTTP status behind ``exc``, if GitHub refused: the gateway's GitHubError, or a
-    RequestFailed anywhere in the chain (a refused installation token comes wrapped in a
-    RequestError by githubkit's auth flow, and the gateway reports it as "unreachable")."""
-    seen: set[int] = set()
-    todo: list[BaseException] = [exc]
-    while todo:
-        current = todo.pop()
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, RateLimitExceeded):
-            return None  # a rate limit is not a refusal: try again later
-        if isinstance(current, RequestFailed):
-            return int(current.response.status_code)
-        if isinstance(current, GitHubError) and current.status is not None:
-            return current.status
-        todo += [e for e in (current.__cause__, current.__context__) if e is not None]
-        todo += [a for a in getattr(current, "args", ()) if isinstance(a, BaseException)]
-    return None
-
-
 def outcome_of(exc: BaseException) -> str | None:
     """How an error settles a check: "gone" (404, 410), "forbidden" (403, or the gateway's
     missing-permission error), or None: try again later."""
     if isinstance(exc, RetryLater):
         return None
-    status = _refusal_status(exc)
+    # the gateway's errors carry GitHub's status (a refused installation token included)
+    status = exc.status if isinstance(exc, GitHubError | InstallationRefused) else None
     if status in (404, 410):
         return "gone"
     if status == 403 or isinstance(exc, PermanentError):
